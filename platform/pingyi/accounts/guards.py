@@ -1,0 +1,47 @@
+"""Web layer: role guards. Every office route names the roles it admits; public routes are listed in PUBLIC_ROUTES."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+ROLES = ("admin", "investigator", "inspector", "liaison")
+
+# The routes anyone may use without logging in (checked by a test against the app's route table).
+PUBLIC_ROUTES = frozenset({
+    "/", "/login", "/logout", "/b", "/b/{token:str}", "/api/v1/ballots",
+    "/results", "/results/{year:int}", "/api/v1/results/{year:int}",
+    "/bulletin/{year:int}", "/api/v1/bulletin/{year:int}", "/receipt",
+    "/complaints/new", "/complaints/track", "/api/v1/complaints", "/api/v1/complaints/{code:str}",
+    "/schema", "/health",
+})
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
+    session = connection.scope.get("session") or {}
+    user = session.get("user") if isinstance(session, dict) else None
+    return user if isinstance(user, dict) else None
+
+
+def requires(*roles: str):
+    """A guard admitting logged-in users whose role is in `roles` (admin is always admitted)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = current_user(connection)
+        if user is None:
+            raise NotAuthorizedException("login required")
+        if user["role"] != "admin" and user["role"] not in roles:
+            raise PermissionDeniedException("role not allowed")
+
+    guard.roles = ("admin", *roles)  # type: ignore[attr-defined]
+    return guard
+
+
+office = requires("investigator", "inspector", "liaison")
+admin_only = requires()

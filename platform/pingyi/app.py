@@ -1,0 +1,146 @@
+"""Web layer: create_app(settings) — routes, sessions, CSRF, templates, the domain-error → HTTP table, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from . import db
+from .core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from .settings import Settings
+from .web.accesslog import AccessLogMiddleware
+from .web.templating import configure_jinja
+
+PACKAGE_DIR = Path(__file__).parent
+
+# Each context's controllers module exposes ROUTES (a list of handlers/controllers).
+CONTROLLER_MODULES = (
+    "pingyi.web.pages",
+    "pingyi.accounts.controllers",
+    "pingyi.evaluation.controllers",
+    "pingyi.complaints.controllers",
+    "pingyi.publication.controllers",
+    "pingyi.windows.controllers",
+)
+
+# Paths that take no CSRF token: the ballot JSON API is authorised by the card token in its body.
+CSRF_EXEMPT = ["/api/v1/ballots"]
+
+# The one table mapping domain errors to HTTP status codes.
+STATUS_FOR_ERROR: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+
+def status_for(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_FOR_ERROR:
+            return STATUS_FOR_ERROR[cls]
+    return 400
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    status = status_for(exc)
+    if _wants_json(request):
+        return Response({"error": type(exc).__name__, "message": exc.message, "details": exc.details},
+                        status_code=status, media_type=MediaType.JSON)
+    return Template(template_name="error.html", context={"status": status, "message": exc.message},
+                    status_code=status)
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, NotAuthorizedException) and not _wants_json(request):
+        return Redirect(path=f"/login?next={request.url.path}")
+    messages = {401: "请先登录。", 403: "您没有权限执行此操作。", 404: "页面不存在。", 405: "不支持此请求方法。",
+                429: "请求过于频繁，请稍后再试。"}
+    status = exc.status_code
+    message = messages.get(status, str(exc.detail) if status < 500 else "服务器内部错误，请稍后再试。")
+    if status == 403 and "CSRF" in str(exc.detail):
+        message = "表单已过期或来源无效（CSRF 校验失败），请刷新页面后重新提交。"
+    if status == 400 and exc.detail:
+        message = f"请求格式不正确：{exc.detail}"
+        extra = getattr(exc, "extra", None)
+        if extra:
+            message += f"（{extra}）"
+    if _wants_json(request):
+        return Response({"error": type(exc).__name__, "message": message}, status_code=status,
+                        media_type=MediaType.JSON)
+    return Template(template_name="error.html", context={"status": status, "message": message},
+                    status_code=status)
+
+
+def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
+    """Build the web application. With manage_engine the lifespan opens and closes the database engine."""
+    settings = settings.ensure_secret()
+    secret = settings.http.secret_key
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if manage_engine:
+            engine = db.make_engine(settings.database)
+            db.use_engine(engine)
+            await db.open_pool(engine)
+        try:
+            yield
+        finally:
+            if manage_engine:
+                await db.close_pool(db.current_engine())
+
+    route_handlers: list[Any] = []
+    for name in CONTROLLER_MODULES:
+        route_handlers.extend(importlib.import_module(name).ROUTES)
+    route_handlers.append(create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"]))
+
+    session = CookieBackendConfig(secret=bytes.fromhex(secret)[:32], secure=settings.http.cookie_secure,
+                                  samesite="lax", max_age=8 * 3600)
+    csrf = CSRFConfig(secret=secret, cookie_secure=settings.http.cookie_secure, exclude=CSRF_EXEMPT)
+    access_logger = _access_logger(settings)
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware],
+        csrf_config=csrf,
+        template_config=TemplateConfig(directory=PACKAGE_DIR / "templates", engine=JinjaTemplateEngine,
+                                       engine_callback=configure_jinja),
+        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler},
+        openapi_config=OpenAPIConfig(title="pingyi", version="1", path="/schema"),
+        state={"settings": settings},
+        request_max_body_size=256 * 1024,
+        debug=False,
+    )
+    return app
+
+
+def _access_logger(settings: Settings) -> logging.Logger:
+    logger = logging.getLogger("pingyi.access")
+    logger.propagate = False
+    path = settings.http.access_log
+    if path is not None and not any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    return logger

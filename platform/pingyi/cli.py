@@ -1,0 +1,40 @@
+"""Interface layer: helpers shared by the `pingyi` subcommands (one line and exit 2 on bad input)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from . import db
+from .settings import Settings
+
+T = TypeVar("T")
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+def run_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` with the configured database bound (one event loop, pool opened and closed)."""
+
+    async def main() -> T:
+        engine = db.make_engine(settings.database)
+        db.use_engine(engine)
+        await db.open_pool(engine)
+        try:
+            return await work()
+        finally:
+            await db.close_pool(engine)
+
+    return asyncio.run(main())
+
+
+def fail(message: str) -> int:
+    print(f"pingyi: {message}", file=sys.stderr)
+    return 2
+
+
+Handler = Callable[[Any, Settings], int]

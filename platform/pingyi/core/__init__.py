@@ -1,0 +1,1 @@
+"""Pure domain core (stdlib only): no framework, no database, no clock reads."""

@@ -1,0 +1,98 @@
+"""Infrastructure layer: the database engine chosen by settings, table binding, migrations (ARCHITECTURE §5, §7)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+from .settings import DatabaseSettings
+
+# The Piccolo apps of pingyi, in dependency order (migrations run in this order).
+APP_MODULES = (
+    "pingyi.windows.piccolo_app",
+    "pingyi.accounts.piccolo_app",
+    "pingyi.evaluation.piccolo_app",
+    "pingyi.complaints.piccolo_app",
+    "pingyi.publication.piccolo_app",
+)
+
+
+def make_engine(db: DatabaseSettings) -> Engine:
+    if db.is_sqlite:
+        db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(db.sqlite_path), timeout=db.sqlite_timeout_s)
+    return PostgresEngine(config={"dsn": db.url})
+
+
+def all_tables() -> list[type[Table]]:
+    from piccolo.apps.migrations.tables import Migration
+
+    tables: list[type[Table]] = [Migration]
+    for name in APP_MODULES:
+        tables.extend(importlib.import_module(name).APP_CONFIG.table_classes)
+    return tables
+
+
+def use_engine(engine: Engine) -> None:
+    """Bind every table (and Piccolo's migration machinery) to `engine`. One engine per process at a time."""
+    os.environ.setdefault("PICCOLO_CONF", "pingyi.piccolo_conf")
+    from . import piccolo_conf
+
+    piccolo_conf.DB = engine
+    for table in all_tables():
+        table._meta.db = engine
+
+
+def current_engine() -> Engine:
+    from . import piccolo_conf
+
+    return piccolo_conf.DB
+
+
+@contextlib.asynccontextmanager
+async def write_transaction() -> AsyncIterator[Any]:
+    """A write transaction: BEGIN IMMEDIATE on SQLite (PITFALLS: deferred ones fail under concurrency)."""
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate) as tx:
+            yield tx
+    else:
+        async with engine.transaction() as tx:
+            yield tx
+
+
+async def open_pool(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(max_size=10)
+
+
+async def close_pool(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def migrate(engine: Engine) -> None:
+    """Run every pending Piccolo migration of every pingyi app against `engine`."""
+    import io
+    from contextlib import redirect_stdout
+
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    os.environ.setdefault("PICCOLO_CONF", "pingyi.piccolo_conf")
+    use_engine(engine)
+    if isinstance(engine, SQLiteEngine):
+        # Enable WAL once; it persists in the database file.
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        response = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not response.success:
+        raise RuntimeError(f"migration failed: {response.message}\n{buf.getvalue()}")

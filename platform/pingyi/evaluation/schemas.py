@@ -1,0 +1,32 @@
+"""Web layer: explicit request/response schemas of the evaluation API (SPEC §2–3)."""
+
+from __future__ import annotations
+
+from msgspec import Meta, Struct
+from typing import Annotated
+
+
+class BallotSubmission(Struct, forbid_unknown_fields=True):
+    """A ballot: the card code, answers per department code (item id → answer key) and optional opinions."""
+
+    token: Annotated[str, Meta(min_length=20, max_length=64, description="评议卡卡号（二维码中的令牌）")]
+    answers: Annotated[dict[str, dict[str, str]], Meta(description="部门代码 → {题目编号 → 答案键}")]
+    opinions: dict[str, str] = {}
+
+
+class BallotReceipt(Struct):
+    receipt: Annotated[str, Meta(description="回执码：结果公布后可在公告中核验")]
+    message: str = "提交成功"
+
+
+class CampaignCreate(Struct, forbid_unknown_fields=True):
+    year: int
+    title: str
+    department_codes: list[str] | None = None
+    k: int = 5
+
+
+class Turnout(Struct):
+    cards_issued: int
+    cards_used: int
+    ballots: int

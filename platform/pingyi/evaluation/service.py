@@ -1,0 +1,149 @@
+"""Service layer: campaigns, cards and anonymous ballots (SPEC §2–3).
+
+The card is spent and the ballot stored in one write transaction with a conditional UPDATE: under any
+concurrency one token yields at most one ballot. Nothing written with the ballot names the card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pingyi.accounts import audit
+from pingyi.core import ballots as ballot_rules
+from pingyi.core import campaigns as lifecycle
+from pingyi.core import cardcodes
+from pingyi.core.errors import Conflict, InvalidInput, NotFound, StateError
+from pingyi.core.survey import Department, Questionnaire
+from pingyi.db import write_transaction
+
+from . import repository as repo
+
+
+@dataclass(frozen=True)
+class BallotForm:
+    """What the ballot page needs: the campaign, its departments and its frozen questionnaire."""
+
+    year: int
+    title: str
+    departments: list[Department]
+    questionnaire: Questionnaire
+
+
+@dataclass(frozen=True)
+class MintedCards:
+    year: int
+    tokens: list[str]
+    batch: int
+
+
+async def create_campaign(year: int, title: str, questionnaire: Questionnaire, department_codes: list[str],
+                          *, cards_from: date | None = None, symposium_on: date | None = None,
+                          complaint_from: date | None = None, complaint_to: date | None = None, k: int = 5,
+                          actor: str) -> int:
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("年度必须是 2000–2100 之间的整数。")
+    if k < 1:
+        raise InvalidInput("小样本保护阈值 k 至少为 1。")
+    ballot_rules.check_questionnaire(questionnaire)
+    known = {d.code for d in await repo.departments()}
+    unknown = [c for c in department_codes if c not in known]
+    if unknown or not department_codes:
+        raise InvalidInput(f"参评部门代码无效：{', '.join(unknown) or '（空）'}")
+    complaint_from = complaint_from or date(year, 1, 1)
+    complaint_to = complaint_to or date(year, 12, 31)
+    if complaint_from > complaint_to:
+        raise InvalidInput("投诉统计期的开始日期晚于结束日期。")
+    if cards_from and symposium_on and (symposium_on - cards_from).days < 5:
+        raise InvalidInput("评议卡应至少在座谈会前 5 天发放。")
+    campaign_id = await repo.insert_campaign({
+        "year": year, "title": title, "state": "draft", "cards_from": cards_from, "symposium_on": symposium_on,
+        "complaint_from": complaint_from, "complaint_to": complaint_to, "small_cell_k": k,
+        "department_codes": list(department_codes), "questionnaire": repo.questionnaire_to_json(questionnaire),
+    })
+    await audit.append(actor, "campaign.create", f"campaign:{year}",
+                       {"departments": len(department_codes), "k": k, "complaint_window":
+                        [complaint_from.isoformat(), complaint_to.isoformat()]})
+    return campaign_id
+
+
+async def change_state(year: int, action: str, *, actor: str) -> str:
+    row = await repo.campaign_row(year)
+    new_state = lifecycle.transition(row["state"], action)
+    await repo.update_campaign(row["id"], {"state": new_state})
+    await audit.append(actor, f"campaign.{action}", f"campaign:{year}", {"from": row["state"], "to": new_state})
+    return new_state
+
+
+async def mint_cards(year: int, count: int, *, actor: str) -> MintedCards:
+    """Mint `count` one-time tokens; only their hashes are stored. The tokens are returned once."""
+    if not 1 <= count <= 5000:
+        raise InvalidInput("一次生成的评议卡数量应在 1–5000 之间。")
+    row = await repo.campaign_row(year)
+    if row["state"] not in ("draft", "open"):
+        raise StateError("评议活动已截止，不能再生成评议卡。")
+    tokens = [cardcodes.mint_token() for _ in range(count)]
+    async with write_transaction():
+        batch = await repo.next_card_batch(row["id"])
+        await repo.insert_card_hashes(row["id"], [cardcodes.token_hash(t) for t in tokens], batch)
+    await audit.append(actor, "cards.generate", f"campaign:{year}", {"count": count, "batch": batch})
+    return MintedCards(year, tokens, batch)
+
+
+async def _open_card(token: str) -> dict[str, Any]:
+    state = await repo.card_state(cardcodes.token_hash(token))
+    if state is None:
+        raise NotFound("评议卡无效：请核对卡号，或联系发卡单位。")
+    if state["spent"]:
+        raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
+    if not lifecycle.accepts_ballots(state["campaign.state"]):
+        raise StateError("本年度评议目前未开放填写（尚未开始或已截止）。")
+    return state
+
+
+async def ballot_form(token: str) -> BallotForm:
+    state = await _open_card(cardcodes.normalize_code(token))
+    row = await repo.campaign_row(state["campaign.year"])
+    return BallotForm(row["year"], row["title"], await repo.departments(row["department_codes"]),
+                      repo.questionnaire_from_json(row["questionnaire"]))
+
+
+async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions: dict[str, str]) -> str:
+    """Validate, then spend the card and store the ballot in one transaction; return the receipt code."""
+    token = cardcodes.normalize_code(token)
+    form = await ballot_form(token)
+    allowed = {d.code: d.name for d in form.departments}
+    sections = ballot_rules.validate_ballot(form.questionnaire, allowed, answers, opinions)
+    dept_ids = await repo.department_ids([s.department_code for s in sections])
+    receipt = cardcodes.mint_receipt()
+    async with write_transaction():
+        if not await repo.spend_card(cardcodes.token_hash(token)):
+            raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
+        campaign = await repo.campaign_row(form.year)
+        if not lifecycle.accepts_ballots(campaign["state"]):
+            raise StateError("本年度评议目前未开放填写（尚未开始或已截止）。")
+        await repo.insert_ballot(campaign["id"], sections, dept_ids, receipt)
+    return receipt
+
+
+async def check_receipt(year: int, typed: str) -> bool:
+    row = await repo.campaign_row(year)
+    return await repo.receipt_exists(row["id"], cardcodes.normalize_receipt(typed))
+
+
+async def turnout(year: int) -> dict[str, int]:
+    row = await repo.campaign_row(year)
+    return await repo.turnout(row["id"])
+
+
+async def record_symposium_opinion(year: int, department_code: str, text: str, *, actor: str) -> None:
+    row = await repo.campaign_row(year)
+    text = text.strip()
+    if not text or len(text) > 2000:
+        raise InvalidInput("座谈会意见不能为空，且不超过 2000 字。")
+    if department_code not in row["department_codes"]:
+        raise InvalidInput(f"部门 {department_code} 不在本年度参评名单中。")
+    ids = await repo.department_ids([department_code])
+    await repo.add_symposium_opinion(row["id"], ids[department_code], text, actor)
+    await audit.append(actor, "opinion.symposium", f"campaign:{year}", {"department": department_code})

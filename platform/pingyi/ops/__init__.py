@@ -1,0 +1,1 @@
+"""Operations: serve, migrate, demo data, the one-command run."""

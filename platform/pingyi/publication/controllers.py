@@ -1,0 +1,87 @@
+"""Web layer: public results, bulletin and receipt check; the office's compute-and-publish page (SPEC §3, §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+
+from pingyi.accounts.guards import admin_only, current_user
+from pingyi.evaluation import service as evaluation
+from pingyi.core.errors import InvalidInput, NotFound
+
+from . import service
+
+
+@get("/results")
+async def results_index() -> Template:
+    return Template("publication/index.html", context={"years": await service.published_years()})
+
+
+@get("/results/{year:int}")
+async def results_page(year: int) -> Template:
+    return Template("publication/results.html", context={"r": await service.published_results(year), "year": year})
+
+
+@get("/results/{year:int}/ranking.png")
+async def results_chart(year: int) -> Response:
+    from .charts import ranking_bars
+
+    results = await service.published_results(year)
+    rows = [{"name": r["name"], "published": r["published"], "grade_key": r["status"]} for r in results["results"]]
+    return Response(ranking_bars(rows), media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
+
+
+@get("/api/v1/results/{year:int}")
+async def results_api(year: int) -> dict[str, Any]:
+    """Published results of a campaign: each department's figures, grade, rank and point-by-point explanation."""
+    return await service.published_results(year)
+
+
+@get("/bulletin/{year:int}")
+async def bulletin_page(year: int) -> Template:
+    return Template("publication/bulletin.html", context={"b": await service.bulletin(year)})
+
+
+@get("/api/v1/bulletin/{year:int}")
+async def bulletin_api(year: int) -> dict[str, Any]:
+    """Every receipt code and each department's sections (one points digit per item), shuffled per department."""
+    return await service.bulletin(year)
+
+
+@get("/receipt")
+async def receipt_check(year: int | None = None, code: str | None = None) -> Template:
+    found = None
+    error = None
+    if year and code:
+        try:
+            await service.published_results(year)
+            found = await evaluation.check_receipt(year, code)
+        except (InvalidInput, NotFound) as exc:
+            error = exc.message
+    return Template("publication/receipt.html", context={"years": await service.published_years(), "found": found,
+                                                         "year": year, "code": code, "error": error})
+
+
+@get("/office/results/{year:int}", guards=[admin_only])
+async def office_results(year: int) -> Template:
+    return Template("publication/office.html", context={"year": year, "snapshots": await service.snapshots(year)})
+
+
+@post("/office/results/{year:int}/compute", guards=[admin_only])
+async def office_compute(request: Request, year: int) -> Redirect:
+    form = await request.form()
+    await service.compute_snapshot(year, actor=current_user(request)["username"], reason=str(form.get("reason", "")))
+    return Redirect(path=f"/office/results/{year}", status_code=303)
+
+
+@post("/office/results/{year:int}/publish/{version:int}", guards=[admin_only])
+async def office_publish(request: Request, year: int, version: int) -> Redirect:
+    form = await request.form()
+    await service.publish(year, version, actor=current_user(request)["username"], reason=str(form.get("reason", "")))
+    return Redirect(path=f"/office/results/{year}", status_code=303)
+
+
+ROUTES = [results_index, results_page, results_chart, results_api, bulletin_page, bulletin_api, receipt_check,
+          office_results, office_compute, office_publish]

@@ -1,0 +1,166 @@
+"""Service layer: immutable versioned result snapshots, publication, the public bulletin (SPEC §2, §3, §6).
+
+A snapshot is computed from the raw data (one GROUP BY for section counts and sums, one for per-item sums),
+scored by the pure core, and stored insert-only with a digest of its inputs. A correction is a new version
+with a reason. Publishing makes one version public.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from pingyi.accounts import audit
+from pingyi.core import campaigns as lifecycle
+from pingyi.core import scoring
+from pingyi.core.errors import InvalidInput, NotFound, StateError
+from pingyi.core.snapshot import inputs_digest, to_plain
+from pingyi.db import write_transaction
+from pingyi.evaluation import repository as evaluation
+
+from .tables import Publication, Snapshot
+
+
+def _load(raw: Any) -> Any:
+    return json.loads(raw) if isinstance(raw, str) else raw
+
+
+async def compute_inputs(year: int) -> dict[str, Any]:
+    """Gather everything a snapshot depends on, as plain data."""
+    campaign = await evaluation.campaign_row(year)
+    questionnaire = evaluation.questionnaire_from_json(campaign["questionnaire"])
+    departments = await evaluation.departments(campaign["department_codes"])
+    tallies = await evaluation.section_tallies(campaign["id"])
+    items = await evaluation.item_sums(campaign["id"], len(questionnaire.items))
+    complaints = await evaluation.substantiated_counts(campaign["complaint_from"], campaign["complaint_to"])
+    return {
+        "campaign": {"year": year, "title": campaign["title"], "k": campaign["small_cell_k"],
+                     "complaint_window": [campaign["complaint_from"], campaign["complaint_to"]]},
+        "departments": [{"code": d.code, "name": d.name, "sections": tallies.get(d.code, (0, 0))[0],
+                         "section_sum": tallies.get(d.code, (0, 0))[1], "item_sums": items.get(d.code),
+                         "substantiated": complaints.get(d.code, [])} for d in departments],
+        "questionnaire": evaluation.questionnaire_to_json(questionnaire),
+        "turnout": await evaluation.turnout(campaign["id"]),
+    }
+
+
+def build_payload(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Pure: score the inputs and add the aspect breakdown (withheld below k)."""
+    k = inputs["campaign"]["k"]
+    tallies = [scoring.DepartmentTally(d["code"], d["name"], d["sections"], d["section_sum"], len(d["substantiated"]))
+               for d in inputs["departments"]]
+    results = [r.to_dict() for r in scoring.score_campaign(tallies, k=k)]
+    aspects = inputs["questionnaire"]["aspects"]
+    max_points = max(a["points"] for a in inputs["questionnaire"]["answers"])
+    by_code = {d["code"]: d for d in inputs["departments"]}
+    for r in results:
+        dept = by_code[r["code"]]
+        r["complaints"] = dept["substantiated"]
+        if r["small_cell"] or not dept["item_sums"]:
+            r["aspects"] = None  # small-cell protection: no per-item breakdown
+            continue
+        sums, pos, breakdown = dept["item_sums"], 0, []
+        for aspect in aspects:
+            n = len(aspect["items"])
+            got = sum(sums[pos:pos + n])
+            breakdown.append({"key": aspect["key"], "name": aspect["name"],
+                              "percent": f"{100 * got / (n * max_points * dept['sections']):.2f}"})
+            pos += n
+        r["aspects"] = breakdown
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status_label"]] = counts.get(r["status_label"], 0) + 1
+    return {"campaign": inputs["campaign"], "turnout": inputs["turnout"], "results": results,
+            "grade_counts": counts}
+
+
+async def compute_snapshot(year: int, *, actor: str, reason: str = "") -> dict[str, Any]:
+    campaign = await evaluation.campaign_row(year)
+    if campaign["state"] == "draft":
+        raise StateError("评议活动尚未开放，没有可计算的评议数据。")
+    inputs = to_plain(await compute_inputs(year))
+    digest = inputs_digest(inputs)
+    payload = build_payload(inputs)
+    async with write_transaction():
+        last = await Snapshot.select(Snapshot.version, Snapshot.digest).where(Snapshot.campaign == campaign["id"])\
+            .order_by(Snapshot.version, ascending=False).first()
+        version = (last["version"] + 1) if last else 1
+        if last and not reason.strip():
+            raise InvalidInput(f"已有第 {last['version']} 版结果：重新计算即为更正，请填写更正理由。")
+        payload = {**payload, "version": version, "digest": digest,
+                   "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reason": reason.strip()}
+        await Snapshot(key=f"{campaign['id']}:{version}", campaign=campaign["id"], version=version, digest=digest,
+                       payload=json.dumps(payload, ensure_ascii=False), reason=reason.strip(),
+                       created_by=actor).save()
+        await audit.append(actor, "snapshot.compute", f"campaign:{year}",
+                           {"version": version, "digest": digest, "reason": reason.strip()}, in_transaction=True)
+    return payload
+
+
+async def snapshots(year: int) -> list[dict[str, Any]]:
+    campaign = await evaluation.campaign_row(year)
+    rows = await Snapshot.select().where(Snapshot.campaign == campaign["id"]).order_by(Snapshot.version,
+                                                                                       ascending=False)
+    published = await _published_row(campaign["id"])
+    for r in rows:
+        r["payload"] = _load(r["payload"])
+        r["is_public"] = bool(published and published["snapshot"] == r["id"])
+    return rows
+
+
+async def publish(year: int, version: int, *, actor: str, reason: str = "") -> None:
+    campaign = await evaluation.campaign_row(year)
+    new_state = lifecycle.transition(campaign["state"], "publish")
+    snap = await Snapshot.select(Snapshot.id).where((Snapshot.campaign == campaign["id"]) &
+                                                    (Snapshot.version == version)).first()
+    if snap is None:
+        raise NotFound(f"{year} 年度第 {version} 版结果不存在。")
+    previous = await _published_row(campaign["id"])
+    if previous and not reason.strip():
+        raise InvalidInput("结果已公布过：公布新版本需要填写更正理由。")
+    async with write_transaction():
+        await Publication(snapshot=snap["id"], campaign=campaign["id"], reason=reason.strip(),
+                          published_by=actor).save()
+        await evaluation.update_campaign(campaign["id"], {"state": new_state})
+        await audit.append(actor, "results.publish", f"campaign:{year}", {"version": version,
+                                                                         "reason": reason.strip()},
+                           in_transaction=True)
+
+
+async def _published_row(campaign_id: int) -> dict[str, Any] | None:
+    return await Publication.select().where(Publication.campaign == campaign_id)\
+        .order_by(Publication.id, ascending=False).first()
+
+
+async def published_results(year: int) -> dict[str, Any]:
+    """The public results: the newest published snapshot of the campaign."""
+    campaign = await evaluation.campaign_row(year)
+    pub = await _published_row(campaign["id"])
+    if pub is None:
+        raise NotFound(f"{year} 年度评议结果尚未公布。")
+    snap = await Snapshot.select(Snapshot.payload).where(Snapshot.id == pub["snapshot"]).first()
+    payload = _load(snap["payload"])
+    return {**payload, "published_at": pub["published_at"].isoformat(timespec="seconds")}
+
+
+async def published_years() -> list[int]:
+    rows = await Publication.select(Publication.campaign.year).distinct()
+    return sorted({r["campaign.year"] for r in rows}, reverse=True)
+
+
+async def bulletin(year: int) -> dict[str, Any]:
+    """Every receipt code, and each department's sections (shuffled) — or only score and count below k."""
+    results = await published_results(year)
+    campaign = await evaluation.campaign_row(year)
+    sections = await evaluation.bulletin_sections(campaign["id"])
+    departments = []
+    for r in results["results"]:
+        entry = {"code": r["code"], "name": r["name"], "section_count": r["section_count"],
+                 "substantiated": r["substantiated"], "published": r["published"], "small_cell": r["small_cell"]}
+        if not r["small_cell"]:
+            entry["sections"] = sections.get(r["code"], [])
+        departments.append(entry)
+    return {"year": year, "version": results["version"], "digest": results["digest"],
+            "receipts": await evaluation.receipt_codes(campaign["id"]), "departments": departments,
+            "turnout": results["turnout"], "k": results["campaign"]["k"]}

@@ -1,0 +1,122 @@
+"""Configuration layer: frozen settings grouped by concern, built once from the environment (README lists all)."""
+
+from __future__ import annotations
+
+import os
+import secrets as _secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    sqlite_timeout_s: float = 30.0
+    pool_max: int = 10
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite:")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(urlparse(self.url).path if self.url.startswith("sqlite:////") else self.url[len("sqlite:///"):])
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    cookie_secure: bool = False
+    access_log: Path | None = None
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    tls_ca: str | None = None
+    password_file: Path | None = None
+    acl_file: Path | None = None
+    batch_size: int = 500
+    batch_wait_ms: int = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    surveys_dir: Path
+    database: DatabaseSettings
+    http: HttpSettings
+    mqtt: MqttSettings = field(default_factory=MqttSettings)
+    timezone: str = "Asia/Shanghai"
+
+    def with_database(self, url: str) -> "Settings":
+        return replace(self, database=replace(self.database, url=url))
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("PINGYI_DATA_DIR", str(REPO_ROOT / "var"))).resolve()
+        host = env.get("PINGYI_HOST", "127.0.0.1")
+        port = _int(env, "PINGYI_PORT", 8000)
+        url = env.get("PINGYI_DATABASE_URL") or f"sqlite:///{data_dir / 'pingyi.sqlite3'}"
+        if not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://"))):
+            raise SettingsError("PINGYI_DATABASE_URL must start with sqlite:/// or postgresql://")
+        access_log = env.get("PINGYI_ACCESS_LOG")
+        return cls(
+            data_dir=data_dir,
+            surveys_dir=Path(env.get("PINGYI_SURVEYS_DIR", str(REPO_ROOT / "surveys"))).resolve(),
+            database=DatabaseSettings(url=url, sqlite_timeout_s=float(env.get("PINGYI_SQLITE_TIMEOUT", "30"))),
+            http=HttpSettings(
+                host=host,
+                port=port,
+                public_base_url=env.get("PINGYI_PUBLIC_BASE_URL", f"http://{host}:{port}").rstrip("/"),
+                secret_key=env.get("PINGYI_SECRET_KEY", ""),
+                cookie_secure=env.get("PINGYI_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
+                access_log=Path(access_log) if access_log else data_dir / "access.log",
+            ),
+            mqtt=MqttSettings(
+                host=env.get("PINGYI_MQTT_HOST", "127.0.0.1"),
+                port=_int(env, "PINGYI_MQTT_PORT", 1883),
+                username=env.get("PINGYI_MQTT_USERNAME") or None,
+                password=env.get("PINGYI_MQTT_PASSWORD") or None,
+                tls_ca=env.get("PINGYI_MQTT_TLS_CA") or None,
+                password_file=Path(env["PINGYI_MQTT_PASSWORD_FILE"]) if env.get("PINGYI_MQTT_PASSWORD_FILE") else None,
+                acl_file=Path(env["PINGYI_MQTT_ACL_FILE"]) if env.get("PINGYI_MQTT_ACL_FILE") else None,
+                batch_size=_int(env, "PINGYI_INGEST_BATCH", 500),
+            ),
+            timezone=env.get("PINGYI_TIMEZONE", "Asia/Shanghai"),
+        )
+
+    def ensure_secret(self) -> "Settings":
+        """Return settings with a secret key: the configured one, or one kept in data_dir/secret_key."""
+        if self.http.secret_key:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(_secrets.token_hex(32))
+            path.chmod(0o600)
+        return replace(self, http=replace(self.http, secret_key=path.read_text().strip()))
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None

@@ -1,0 +1,1 @@
+"""Web layer helpers shared by every context: access log, templating, the public pages."""

@@ -1,0 +1,31 @@
+"""Web layer: Jinja setup shared by all pages (zh-CN), role labels and small filters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+ROLE_LABELS = {
+    "admin": "纠风办管理员",
+    "investigator": "调查人员",
+    "inspector": "督查人员",
+    "liaison": "窗口单位联络员",
+}
+
+
+def _fmt2(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)):.2f}"
+
+
+def configure_jinja(engine: Any) -> None:
+    env = engine.engine
+    env.globals["ROLE_LABELS"] = ROLE_LABELS
+    env.globals["site_name"] = "政务服务评议平台"
+    env.filters["fmt2"] = _fmt2
+    from pingyi.core.campaigns import STATE_LABELS
+    from pingyi.core.complaints import STATE_LABELS as COMPLAINT_STATE_LABELS
+
+    env.globals["STATE_LABELS"] = STATE_LABELS
+    env.globals["COMPLAINT_STATE_LABELS"] = COMPLAINT_STATE_LABELS
