@@ -1,0 +1,98 @@
+"""Integration: nothing links a ballot to its card, token, enterprise, IP or time (SPEC §3).
+
+Submits through a real server process, then searches its access log and the whole database for the token,
+and checks the ballot tables' schema holds no linking column.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+import httpx
+import pytest
+
+from pingyi import db
+from pingyi.core.cardcodes import format_code
+from pingyi.evaluation.tables import Ballot, Receipt, Section
+
+from .helpers import full_section, open_campaign, run
+from .server import running_server
+from .webclient import CSRF_FIELD
+
+ALLOWED_COLUMNS = {
+    "ballot": {"id", "campaign"},
+    "section": {"id", "ballot", "campaign", "department", "answers", "total", "opinion"},
+    "receipt": {"id", "campaign", "code"},
+}
+
+
+def test_ballot_tables_hold_no_link_and_random_keys(sqlite_settings):
+    s = sqlite_settings
+    for table in (Ballot, Section, Receipt):
+        names = {c._meta.db_column_name for c in table._meta.columns}
+        assert names == ALLOWED_COLUMNS[table._meta.tablename], table
+        assert not any("time" in type(c).__name__.lower() or "date" in type(c).__name__.lower()
+                       for c in table._meta.columns)
+
+    async def work():
+        tokens = await open_campaign(s, cards=3)
+        from pingyi.evaluation import service as evaluation
+
+        for t in tokens:
+            await evaluation.submit_ballot(t, {"D01": full_section(s)}, {})
+        return await Ballot.select(Ballot.id), await Section.select(Section.id)
+
+    ballots, sections = run(s, work)
+    for row in ballots + sections:
+        assert isinstance(row["id"], uuid.UUID) and row["id"].version == 4
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def test_token_never_reaches_access_log_or_database(engine, request):
+    s = request.getfixturevalue(f"{engine}_settings")
+    tokens = run(s, lambda: open_campaign(s, cards=3))
+    with running_server(s) as base:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            page = client.get(f"/b/{tokens[0]}?d=D01")
+            csrf = CSRF_FIELD.search(page.text).group(1)
+            data = {f"a.D01.{i}": a for i, a in full_section(s).items()} | {"_csrf_token": csrf}
+            done = client.post(f"/b/{tokens[0]}", data=data)
+            assert "id=\"receipt\"" in done.text
+            api = client.post("/api/v1/ballots", json={"token": tokens[1], "answers": {"D02": full_section(s)}})
+            assert api.status_code == 201
+            typed = client.post("/b", data={"code": format_code(tokens[2]), "_csrf_token": csrf},
+                                follow_redirects=False)
+            assert typed.status_code == 303
+    log = s.http.access_log.read_text()
+    assert "/b/[redacted]" in log
+    for t in tokens:
+        assert t not in log and t.lower() not in log and format_code(t) not in log
+        assert t[:10] not in log
+
+    dump = _database_text(s)
+    for t in tokens:
+        assert t not in dump and format_code(t) not in dump
+    assert re.search(r"R-[0-9A-Z]{4}-", dump)  # the dump really holds the ballot data we searched
+
+
+def _database_text(s) -> str:
+    if s.database.is_sqlite:
+        path = s.database.sqlite_path
+        parts = [path.read_bytes()]
+        for extra in (path.with_name(path.name + "-wal"),):
+            if extra.exists():
+                parts.append(extra.read_bytes())
+        return b"".join(parts).decode("latin-1")
+
+    async def dump() -> str:
+        engine = db.make_engine(s.database)
+        rows = await engine.run_ddl(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+        out = []
+        for r in rows:
+            out.extend(str(x) for x in await engine.run_ddl(f'SELECT * FROM "{r["table_name"]}"'))
+        return "\n".join(out)
+
+    return asyncio.run(dump())

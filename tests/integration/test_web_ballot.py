@@ -1,0 +1,110 @@
+"""Integration: the ballot page and its JSON API over HTTP, CSRF, bad input → 4xx and nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from pingyi.evaluation.tables import Ballot, Card, Section
+
+from .helpers import full_section, open_campaign, run
+from .webclient import client_for, csrf_from, post_form
+
+
+async def _stored():
+    return await Ballot.count(), await Section.count(), await Card.count().where(Card.spent == True)  # noqa: E712
+
+
+@pytest.fixture
+def campaign(any_settings):
+    tokens = run(any_settings, lambda: open_campaign(any_settings))
+    return any_settings, tokens
+
+
+def _form_fields(settings, dept: str, section: dict[str, str]) -> dict[str, str]:
+    return {f"a.{dept}.{item}": answer for item, answer in section.items()}
+
+
+def test_pick_then_fill_then_receipt(campaign):
+    s, tokens = campaign
+    with client_for(s) as client:
+        pick = client.get(f"/b/{tokens[0]}")
+        assert pick.status_code == 200
+        assert "县招商局" in pick.text and 'type="checkbox"' in pick.text
+        assert pick.headers["cache-control"] == "no-store"
+        form = client.get(f"/b/{tokens[0]}?d=D01&d=D05")
+        assert form.text.count('name="a.D01.') == 60 and form.text.count('name="a.D05.') == 60
+        assert 'name="a.D02.' not in form.text
+        fields = _form_fields(s, "D01", full_section(s)) | _form_fields(s, "D05", full_section(s, "basically_satisfied"))
+        fields["o.D05"] = "希望缩短时限"
+        done = client.post(f"/b/{tokens[0]}", data=fields | {"_csrf_token": csrf_from(form.text)})
+        assert done.status_code == 200, done.text
+        assert 'id="receipt"' in done.text and "R-" in done.text
+    assert run(s, _stored) == (1, 2, 1)
+
+
+def test_partial_section_shows_missing_items_keeps_answers_and_stores_nothing(campaign):
+    s, tokens = campaign
+    with client_for(s) as client:
+        form = client.get(f"/b/{tokens[0]}?d=D04")
+        section = full_section(s)
+        for item in ("B3", "C1", "C2"):
+            del section[item]
+        resp = client.post(f"/b/{tokens[0]}", data=_form_fields(s, "D04", section)
+                           | {"_csrf_token": csrf_from(form.text)})
+        assert resp.status_code == 400
+        assert "县国土资源局" in resp.text and "B3" in resp.text and "C2" in resp.text
+        assert 'value="satisfied" checked' in resp.text  # what was answered is kept
+        assert resp.text.count("（未作答）") == 3
+    assert run(s, _stored) == (0, 0, 0)
+
+
+def test_form_post_without_csrf_token_is_refused(campaign):
+    s, tokens = campaign
+    with client_for(s) as client:
+        client.get(f"/b/{tokens[0]}")
+        resp = client.post(f"/b/{tokens[0]}", data=_form_fields(s, "D01", full_section(s)))
+        assert resp.status_code == 403
+        assert "CSRF" in resp.text
+    assert run(s, _stored) == (0, 0, 0)
+
+
+def test_json_api_submit_and_errors(campaign):
+    s, tokens = campaign
+    with client_for(s) as client:
+        ok = client.post("/api/v1/ballots", json={"token": tokens[1], "answers": {"D03": full_section(s)}})
+        assert ok.status_code == 201 and ok.json()["receipt"].startswith("R-")
+        again = client.post("/api/v1/ballots", json={"token": tokens[1], "answers": {"D03": full_section(s)}})
+        assert again.status_code == 409 and "已经使用过" in again.json()["message"]
+        partial = dict(full_section(s))
+        partial.pop("A1")
+        bad = client.post("/api/v1/ballots", json={"token": tokens[2], "answers": {"D03": partial}})
+        assert bad.status_code == 400
+        assert bad.json()["details"]["partial"] == {"D03": ["A1"]}
+        malformed = client.post("/api/v1/ballots", json={"token": tokens[2], "answers": "x"})
+        assert malformed.status_code == 400 and malformed.json()["message"]
+        unknown = client.post("/api/v1/ballots", json={"token": "0" * 26, "answers": {"D03": full_section(s)}})
+        assert unknown.status_code == 404
+        schema = client.get("/schema/openapi.json").json()
+        assert "/api/v1/ballots" in schema["paths"]
+    assert run(s, _stored) == (1, 1, 1)
+
+
+def test_typed_code_entry_redirects_to_ballot(campaign):
+    s, tokens = campaign
+    from pingyi.core.cardcodes import format_code
+
+    with client_for(s) as client:
+        resp = post_form(client, "/b", "/b", {"code": format_code(tokens[0]).lower()})
+        assert resp.status_code == 303 and resp.headers["location"] == f"/b/{tokens[0]}"
+        bad = post_form(client, "/b", "/b", {"code": "hello"})
+        assert bad.status_code == 400 and "卡号格式不正确" in bad.text
+
+
+def test_spent_and_unknown_cards_get_clear_pages(campaign):
+    s, tokens = campaign
+    with client_for(s) as client:
+        client.post("/api/v1/ballots", json={"token": tokens[0], "answers": {"D01": full_section(s)}})
+        spent = client.get(f"/b/{tokens[0]}")
+        assert spent.status_code == 409 and "已经使用过" in spent.text
+        unknown = client.get("/b/" + "1" * 26)
+        assert unknown.status_code == 404 and "评议卡无效" in unknown.text
