@@ -23,7 +23,8 @@ from .webclient import CSRF_FIELD
 
 ALLOWED_COLUMNS = {
     "ballot": {"id", "campaign"},
-    "section": {"id", "ballot", "campaign", "department", "answers", "total", "opinion"},
+    "section": {"id", "ballot", "campaign", "department", "answers", "total", "opinion",
+                *(f"aspect_{i}" for i in range(1, 9))},
     "receipt": {"id", "campaign", "code"},
 }
 

@@ -20,6 +20,7 @@ from pingyi.core.errors import InvalidInput
 from pingyi.core.survey import Questionnaire
 
 DEFAULT_MAX_OPINION_CHARS = 1000
+MAX_ASPECTS = 8  # the section table keeps one subtotal column per aspect (SPEC §2 uses 5)
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,21 @@ def check_questionnaire(questionnaire: Questionnaire) -> None:
     for a in questionnaire.answers:
         if not isinstance(a.points, int) or isinstance(a.points, bool) or not 0 <= a.points <= 9:
             problems.append(f"答案选项“{a.label}”的分值 {a.points!r} 必须是 0 到 9 的整数。")
+    if len(questionnaire.aspects) > MAX_ASPECTS:
+        problems.append(f"评议方面最多 {MAX_ASPECTS} 个，现有 {len(questionnaire.aspects)} 个。")
     if problems:
         raise InvalidInput("问卷定义有误：" + "".join(problems), {"problems": problems})
+
+
+def aspect_totals(questionnaire: Questionnaire, answers: str) -> list[int]:
+    """Points per aspect of one stored section, in questionnaire order (stored beside the answers so a
+    snapshot's aspect breakdown is one GROUP BY of integer sums)."""
+    points = item_points(answers)
+    totals, pos = [], 0
+    for aspect in questionnaire.aspects:
+        totals.append(sum(points[pos:pos + len(aspect.items)]))
+        pos += len(aspect.items)
+    return totals
 
 
 def item_points(answers: str) -> list[int]:

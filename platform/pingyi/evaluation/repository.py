@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from typing import Any
 
 from pingyi.complaints.tables import Complaint
-from pingyi.core.ballots import SectionDraft
+from pingyi.core.ballots import SectionDraft, aspect_totals
 from pingyi.core.errors import Conflict, NotFound
 from pingyi.core.survey import Answer, Aspect, Department, Item, Questionnaire
 from pingyi.windows.tables import Department as DepartmentRow
@@ -91,29 +92,57 @@ async def next_card_batch(campaign_id: int) -> int:
 
 
 async def card_state(token_hash: str) -> dict[str, Any] | None:
-    """The card's campaign and whether it is spent, or None for an unknown card."""
-    return await Card.select(Card.id, Card.spent, Card.campaign.id, Card.campaign.year, Card.campaign.state) \
-        .where(Card.token_hash == token_hash).first()
+    """The card, whether it is spent, and its campaign's form data in one query; None for an unknown card.
+    (Raw SQL: this runs on every ballot page and submission, and Piccolo's join builder costs ~1 ms.)"""
+    rows = await Card.raw(
+        "SELECT c.spent AS spent, p.id AS campaign_id, p.year AS year, p.state AS state, p.title AS title, "
+        "p.department_codes AS department_codes, p.questionnaire AS questionnaire "
+        "FROM card c JOIN campaign p ON p.id = c.campaign WHERE c.token_hash = {}", token_hash)
+    if not rows:
+        return None
+    row = rows[0]
+    row["spent"] = bool(row["spent"])
+    row["department_codes"] = _codes(row["department_codes"])
+    return row
+
+
+async def campaign_departments(codes: list[str]) -> list[tuple[int, Department]]:
+    """(database id, department) for the given codes, in the campaign's order."""
+    rows = await DepartmentRow.select(DepartmentRow.id, DepartmentRow.code, DepartmentRow.name)\
+        .where(DepartmentRow.code.is_in(codes))
+    by_code = {r["code"]: (r["id"], Department(r["code"], r["name"])) for r in rows}
+    return [by_code[c] for c in codes if c in by_code]
 
 
 async def spend_card(token_hash: str) -> bool:
-    """Conditionally mark the card spent; True only for the one caller that flipped it (call in a transaction)."""
-    flipped = await Card.update({Card.spent: True}).where((Card.token_hash == token_hash) & (Card.spent == False))\
-        .returning(Card.id)  # noqa: E712
+    """Mark the card spent if it is unspent and its campaign is open; True only for the one caller that
+    flipped it. Call inside the ballot's transaction: the conditional UPDATE is the concurrency guard."""
+    flipped = await Card.raw(
+        "UPDATE card SET spent = {} WHERE token_hash = {} AND spent = {} "
+        "AND campaign IN (SELECT id FROM campaign WHERE state = 'open') RETURNING id", True, token_hash, False)
     return bool(flipped)
 
 
-async def insert_ballot(campaign_id: int, sections: list[SectionDraft], dept_ids: dict[str, int],
-                        receipt_code: str) -> None:
-    """Store one ballot, its sections and the receipt (call inside the transaction that spent the card)."""
-    ballot = Ballot(campaign=campaign_id)
-    await ballot.save()
-    await Section.insert(*[
-        Section(ballot=ballot.id, campaign=campaign_id, department=dept_ids[s.department_code], answers=s.answers,
-                total=s.total, opinion=s.opinion)
-        for s in sections
-    ])
-    await Receipt.insert(Receipt(campaign=campaign_id, code=receipt_code))
+SECTION_COLUMNS = ("id", "ballot", "campaign", "department", "answers", "total", *[f"aspect_{i}" for i in range(1, 9)],
+                   "opinion")
+
+
+async def insert_ballot(campaign_id: int, questionnaire: Questionnaire, sections: list[SectionDraft],
+                        dept_ids: dict[str, int], receipt_code: str) -> None:
+    """Store one ballot, its sections and the receipt (call inside the transaction that spent the card).
+    Keys are random UUIDs made here; three set-based statements."""
+    ballot_id = str(uuid.uuid4())
+    await Ballot.raw("INSERT INTO ballot (id, campaign) VALUES ({}, {})", ballot_id, campaign_id)
+    values: list[Any] = []
+    for s in sections:
+        aspects = aspect_totals(questionnaire, s.answers)
+        values += [str(uuid.uuid4()), ballot_id, campaign_id, dept_ids[s.department_code], s.answers, s.total,
+                   *aspects, *([0] * (8 - len(aspects))), s.opinion]
+    row = "(" + ", ".join(["{}"] * len(SECTION_COLUMNS)) + ")"
+    await Section.raw(f"INSERT INTO section ({', '.join(SECTION_COLUMNS)}) VALUES "
+                      + ", ".join([row] * len(sections)), *values)
+    await Receipt.raw("INSERT INTO receipt (id, campaign, code) VALUES ({}, {}, {})", str(uuid.uuid4()), campaign_id,
+                      receipt_code)
 
 
 async def turnout(campaign_id: int) -> dict[str, int]:
@@ -123,21 +152,16 @@ async def turnout(campaign_id: int) -> dict[str, int]:
     return {"cards_issued": issued, "cards_used": used, "ballots": ballots}
 
 
-async def section_tallies(campaign_id: int) -> dict[str, tuple[int, int]]:
-    """department code → (complete sections, sum of totals): one GROUP BY."""
+async def section_tallies(campaign_id: int, aspect_count: int) -> dict[str, dict[str, Any]]:
+    """department code → {sections, section_sum, aspect_sums}: one GROUP BY over the campaign's sections."""
+    aspects = "".join(f", SUM(s.aspect_{i + 1}) AS a{i}" for i in range(aspect_count))
     rows = await Section.raw(
-        "SELECT d.code AS code, COUNT(*) AS n, SUM(s.total) AS total FROM section s "
-        "JOIN department d ON d.id = s.department WHERE s.campaign = {} GROUP BY d.code", campaign_id)
-    return {r["code"]: (int(r["n"]), int(r["total"])) for r in rows}
-
-
-async def item_sums(campaign_id: int, item_count: int) -> dict[str, list[int]]:
-    """department code → per-item sum of points (one GROUP BY with SUBSTR per item)."""
-    cols = ", ".join(f"SUM(CAST(SUBSTR(s.answers, {i + 1}, 1) AS INTEGER)) AS i{i}" for i in range(item_count))
-    rows = await Section.raw(
-        f"SELECT d.code AS code, {cols} FROM section s JOIN department d ON d.id = s.department "
-        "WHERE s.campaign = {} GROUP BY d.code", campaign_id)
-    return {r["code"]: [int(r[f"i{i}"]) for i in range(item_count)] for r in rows}
+        f"SELECT s.department AS department, COUNT(*) AS n, SUM(s.total) AS total{aspects} FROM section s "
+        "WHERE s.campaign = {} GROUP BY s.department", campaign_id)
+    codes = {r["id"]: r["code"] for r in await DepartmentRow.select(DepartmentRow.id, DepartmentRow.code)}
+    return {codes[r["department"]]: {"sections": int(r["n"]), "section_sum": int(r["total"]),
+                                      "aspect_sums": [int(r[f"a{i}"]) for i in range(aspect_count)]}
+            for r in rows}
 
 
 async def substantiated_counts(window_from: date | None, window_to: date | None) -> dict[str, list[dict[str, Any]]]:

@@ -29,6 +29,8 @@ class BallotForm:
     title: str
     departments: list[Department]
     questionnaire: Questionnaire
+    campaign_id: int
+    department_ids: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -97,16 +99,17 @@ async def _open_card(token: str) -> dict[str, Any]:
         raise NotFound("评议卡无效：请核对卡号，或联系发卡单位。")
     if state["spent"]:
         raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
-    if not lifecycle.accepts_ballots(state["campaign.state"]):
+    if not lifecycle.accepts_ballots(state["state"]):
         raise StateError("本年度评议目前未开放填写（尚未开始或已截止）。")
     return state
 
 
 async def ballot_form(token: str) -> BallotForm:
     state = await _open_card(cardcodes.normalize_code(token))
-    row = await repo.campaign_row(state["campaign.year"])
-    return BallotForm(row["year"], row["title"], await repo.departments(row["department_codes"]),
-                      repo.questionnaire_from_json(row["questionnaire"]))
+    departments = await repo.campaign_departments(state["department_codes"])
+    return BallotForm(state["year"], state["title"], [d for _, d in departments],
+                      repo.questionnaire_from_json(state["questionnaire"]), state["campaign_id"],
+                      {d.code: i for i, d in departments})
 
 
 async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions: dict[str, str]) -> str:
@@ -115,15 +118,13 @@ async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions
     form = await ballot_form(token)
     allowed = {d.code: d.name for d in form.departments}
     sections = ballot_rules.validate_ballot(form.questionnaire, allowed, answers, opinions)
-    dept_ids = await repo.department_ids([s.department_code for s in sections])
     receipt = cardcodes.mint_receipt()
     async with write_transaction():
         if not await repo.spend_card(cardcodes.token_hash(token)):
+            # Lost a race: another submission spent the card, or the office closed the campaign meanwhile.
+            await _open_card(token)
             raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
-        campaign = await repo.campaign_row(form.year)
-        if not lifecycle.accepts_ballots(campaign["state"]):
-            raise StateError("本年度评议目前未开放填写（尚未开始或已截止）。")
-        await repo.insert_ballot(campaign["id"], sections, dept_ids, receipt)
+        await repo.insert_ballot(form.campaign_id, form.questionnaire, sections, form.department_ids, receipt)
     return receipt
 
 

@@ -4,7 +4,7 @@ Anonymity lives here: Ballot, Section and Receipt have random UUID keys, no time
 card, a token or an enterprise. Card keeps only a hash of its token and whether it is spent.
 """
 
-from piccolo.columns import JSON, UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, Boolean, Date, ForeignKey, Integer, SmallInt, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -44,7 +44,8 @@ class Ballot(Table, tablename="ballot"):
 
 
 class Section(Table, tablename="section"):
-    """One department's complete block of a ballot: 20 answers as one digit of points each, and the total."""
+    """One department's complete block of a ballot: 20 answers as one digit of points each, the total, and
+    the subtotal of each aspect (aspect_1 … aspect_8, in questionnaire order; unused ones stay 0)."""
 
     id = UUID(primary_key=True)
     ballot = ForeignKey(references=Ballot, index=True)
@@ -52,6 +53,14 @@ class Section(Table, tablename="section"):
     department = ForeignKey(references=Department, index=True)
     answers = Varchar(length=64)
     total = Integer()
+    aspect_1 = SmallInt(default=0)
+    aspect_2 = SmallInt(default=0)
+    aspect_3 = SmallInt(default=0)
+    aspect_4 = SmallInt(default=0)
+    aspect_5 = SmallInt(default=0)
+    aspect_6 = SmallInt(default=0)
+    aspect_7 = SmallInt(default=0)
+    aspect_8 = SmallInt(default=0)
     opinion = Text(default="")
 
 

@@ -31,14 +31,13 @@ async def compute_inputs(year: int) -> dict[str, Any]:
     campaign = await evaluation.campaign_row(year)
     questionnaire = evaluation.questionnaire_from_json(campaign["questionnaire"])
     departments = await evaluation.departments(campaign["department_codes"])
-    tallies = await evaluation.section_tallies(campaign["id"])
-    items = await evaluation.item_sums(campaign["id"], len(questionnaire.items))
+    tallies = await evaluation.section_tallies(campaign["id"], len(questionnaire.aspects))
+    empty = {"sections": 0, "section_sum": 0, "aspect_sums": None}
     complaints = await evaluation.substantiated_counts(campaign["complaint_from"], campaign["complaint_to"])
     return {
         "campaign": {"year": year, "title": campaign["title"], "k": campaign["small_cell_k"],
                      "complaint_window": [campaign["complaint_from"], campaign["complaint_to"]]},
-        "departments": [{"code": d.code, "name": d.name, "sections": tallies.get(d.code, (0, 0))[0],
-                         "section_sum": tallies.get(d.code, (0, 0))[1], "item_sums": items.get(d.code),
+        "departments": [{"code": d.code, "name": d.name, **tallies.get(d.code, empty),
                          "substantiated": complaints.get(d.code, [])} for d in departments],
         "questionnaire": evaluation.questionnaire_to_json(questionnaire),
         "turnout": await evaluation.turnout(campaign["id"]),
@@ -57,17 +56,12 @@ def build_payload(inputs: dict[str, Any]) -> dict[str, Any]:
     for r in results:
         dept = by_code[r["code"]]
         r["complaints"] = dept["substantiated"]
-        if r["small_cell"] or not dept["item_sums"]:
-            r["aspects"] = None  # small-cell protection: no per-item breakdown
+        if r["small_cell"] or not dept["aspect_sums"]:
+            r["aspects"] = None  # small-cell protection: no breakdown below k
             continue
-        sums, pos, breakdown = dept["item_sums"], 0, []
-        for aspect in aspects:
-            n = len(aspect["items"])
-            got = sum(sums[pos:pos + n])
-            breakdown.append({"key": aspect["key"], "name": aspect["name"],
-                              "percent": f"{100 * got / (n * max_points * dept['sections']):.2f}"})
-            pos += n
-        r["aspects"] = breakdown
+        r["aspects"] = [{"key": aspect["key"], "name": aspect["name"],
+                         "percent": f"{100 * got / (len(aspect['items']) * max_points * dept['sections']):.2f}"}
+                        for aspect, got in zip(aspects, dept["aspect_sums"])]
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status_label"]] = counts.get(r["status_label"], 0) + 1
