@@ -12,6 +12,8 @@ command -v mosquitto >/dev/null 2>&1 || need_apt+=(mosquitto mosquitto-clients)
 command -v mosquitto_passwd >/dev/null 2>&1 || need_apt+=(mosquitto)
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 command -v pdfinfo >/dev/null 2>&1 || need_apt+=(poppler-utils)
+command -v zbarimg >/dev/null 2>&1 || need_apt+=(zbar-tools)
+command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing Debian packages the tests use: ${need_apt[*]}"
   sudo_cmd=""

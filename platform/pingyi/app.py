@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response
+from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
@@ -126,7 +127,7 @@ def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
                                        engine_callback=configure_jinja),
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="pingyi", version="1", path="/schema"),
-        state={"settings": settings},
+        state=State({"settings": settings}),
         request_max_body_size=256 * 1024,
         debug=False,
     )

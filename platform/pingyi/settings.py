@@ -6,7 +6,6 @@ import os
 import secrets as _secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlparse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +26,7 @@ class DatabaseSettings:
 
     @property
     def sqlite_path(self) -> Path:
-        return Path(urlparse(self.url).path if self.url.startswith("sqlite:////") else self.url[len("sqlite:///"):])
+        return Path(self.url[len("sqlite:///"):])
 
 
 @dataclass(frozen=True)

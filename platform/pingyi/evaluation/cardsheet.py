@@ -12,6 +12,7 @@ import io
 import os
 import secrets as _secrets
 from pathlib import Path
+from typing import BinaryIO
 
 import qrcode
 import qrcode.constants
@@ -45,12 +46,7 @@ def write_card_sheet(
     Both files are created with mode 0600 via a temporary file in the same folder, then renamed into place, so a
     crash never leaves a half-written sheet. Raises InvalidInput for an empty list or malformed cards.
     """
-    if not cards:
-        raise InvalidInput("没有可打印的评议卡。")
-    for i, card in enumerate(cards):
-        if (not isinstance(card, tuple) or len(card) != 2 or not all(isinstance(x, str) and x for x in card)
-                or any(ch in x for x in card for ch in "\r\n")):
-            raise InvalidInput(f"第 {i + 1} 张评议卡的数据不完整（需要评议网址和卡号）。")
+    _check_cards(cards)
     base = base_url.rstrip("/")
 
     csv_buf = io.StringIO(newline="")
@@ -61,6 +57,22 @@ def write_card_sheet(
 
     _write_private(Path(csv_path), csv_buf.getvalue().encode("utf-8"))
     _write_private(Path(pdf_path), pdf_bytes)
+
+
+def write_card_sheet_pdf(cards: list[tuple[str, str]], campaign_title: str, year: int, base_url: str,
+                         out: BinaryIO) -> None:
+    """Write only the PDF sheet to a binary stream (e.g. an HTTP download that is never stored on disk)."""
+    _check_cards(cards)
+    out.write(_render_pdf(cards, campaign_title, year, base_url.rstrip("/")))
+
+
+def _check_cards(cards: list[tuple[str, str]]) -> None:
+    if not cards:
+        raise InvalidInput("没有可打印的评议卡。")
+    for i, card in enumerate(cards):
+        if (not isinstance(card, tuple) or len(card) != 2 or not all(isinstance(x, str) and x for x in card)
+                or any(ch in x for x in card for ch in "\r\n")):
+            raise InvalidInput(f"第 {i + 1} 张评议卡的数据不完整（需要评议网址和卡号）。")
 
 
 # --------------------------------------------------------------------------------------------- PDF

@@ -1,0 +1,148 @@
+"""Interface layer: `pingyi ingest`, `pingyi windows …`, `pingyi terminals …`, `pingyi served import` (SPEC §4)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pingyi.cli import UsageError, run_db
+from pingyi.settings import Settings
+
+from . import repository, service
+from .provisioning import INGEST_USER
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no passwd entry in some containers
+        return "cli"
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("ingest", help="MQTT 接入服务：接收评价器消息并入库（独立进程）")
+    p.add_argument("--client-id", default=os.environ.get("PINGYI_INGEST_CLIENT_ID", "pingyi-ingest-1"),
+                   help="fixed MQTT client id (one per worker; keeps its persistent session)")
+    p.add_argument("--group", default=None, help="shared subscription group (default pingyi-ingest)")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--batch-wait-ms", type=int, default=None)
+    p.add_argument("--session-expiry", type=int, default=7 * 24 * 3600, help="seconds the broker keeps the session")
+    p.set_defaults(handler=_ingest)
+
+    w = sub.add_parser("windows", help="窗口管理").add_subparsers(dest="windows_command", required=True)
+    a = w.add_parser("add", help="新增窗口")
+    a.add_argument("--code", required=True)
+    a.add_argument("--name", required=True)
+    a.add_argument("--department", required=True, help="department code")
+    a.set_defaults(handler=_windows_add)
+
+    t = sub.add_parser("terminals", help="评价器终端").add_subparsers(dest="terminals_command", required=True)
+    pr = t.add_parser("provision", help="登记终端、生成口令与 ACL，并输出终端配置")
+    pr.add_argument("--terminal-id", required=True)
+    pr.add_argument("--window", required=True, help="window code")
+    pr.add_argument("--scale", choices=("five", "three"), default="five")
+    pr.add_argument("--armed", action="store_true", help="armed mode (一次一评)")
+    pr.add_argument("--broker-host", default=None, help="host the terminal connects to (default PINGYI_MQTT_HOST)")
+    pr.add_argument("--broker-port", type=int, default=None)
+    pr.add_argument("--tls", action="store_true")
+    pr.add_argument("--ca-file", default=None, help="CA path on the terminal (with --tls)")
+    pr.add_argument("--out", type=Path, default=None, help="write the config here (mode 600) instead of stdout")
+    _broker_args(pr)
+    pr.set_defaults(handler=_provision)
+    rv = t.add_parser("revoke", help="吊销终端：删除口令与 ACL")
+    rv.add_argument("terminal_id")
+    _broker_args(rv)
+    rv.set_defaults(handler=_revoke)
+    ls = t.add_parser("list", help="列出终端")
+    ls.set_defaults(handler=_list)
+
+    s = sub.add_parser("served", help="办件量").add_subparsers(dest="served_command", required=True)
+    im = s.add_parser("import", help="导入办件量 CSV（window_code,month,count）")
+    im.add_argument("file", type=Path)
+    im.set_defaults(handler=_served_import)
+
+
+def _broker_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--password-file", type=Path, default=None, help="mosquitto password file")
+    p.add_argument("--acl-file", type=Path, default=None, help="mosquitto ACL file")
+    p.add_argument("--ingest-user", default=None, help=f"broker user of the ingest worker (default {INGEST_USER})")
+    p.add_argument("--reload-pid-file", type=Path, default=None, help="SIGHUP the broker whose pid is in this file")
+
+
+def _files(args: Any, settings: Settings) -> service.BrokerFiles:
+    return service.BrokerFiles(
+        password_file=args.password_file or settings.mqtt.password_file,
+        acl_file=args.acl_file or settings.mqtt.acl_file,
+        pid_file=args.reload_pid_file,
+        ingest_user=args.ingest_user or settings.mqtt.username or INGEST_USER)
+
+
+def _ingest(args: Any, settings: Settings) -> int:
+    from pingyi_terminal import protocol
+
+    from .ingest.worker import IngestWorker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    worker = IngestWorker(settings.mqtt, client_id=args.client_id, group=args.group or protocol.SHARED_GROUP,
+                          session_expiry_s=args.session_expiry, batch_size=args.batch_size,
+                          batch_wait_ms=args.batch_wait_ms)
+    code = run_db(settings, worker.run)
+    logging.getLogger("pingyi.ingest").info("ingest: stopped: %s", worker.stats)
+    if worker.fatal:
+        raise UsageError(worker.fatal)
+    return code
+
+
+def _windows_add(args: Any, settings: Settings) -> int:
+    run_db(settings, lambda: service.add_window(args.code, args.name, args.department, _actor()))
+    print(f"窗口 {args.code} 已创建。")
+    return 0
+
+
+def _provision(args: Any, settings: Settings) -> int:
+    files = _files(args, settings)
+    text = run_db(settings, lambda: service.provision_terminal(
+        args.terminal_id, args.window, scale=args.scale, armed=args.armed, actor=_actor(), files=files,
+        broker_host=args.broker_host or settings.mqtt.host, broker_port=args.broker_port or settings.mqtt.port,
+        tls=args.tls, ca_file=args.ca_file))
+    if files.password_file is None:
+        print("pingyi: 未指定 --password-file / PINGYI_MQTT_PASSWORD_FILE：未写入 Broker 口令文件。", file=sys.stderr)
+    if args.out:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _revoke(args: Any, settings: Settings) -> int:
+    run_db(settings, lambda: service.revoke_terminal(args.terminal_id, actor=_actor(), files=_files(args, settings)))
+    print(f"终端 {args.terminal_id} 已吊销。")
+    return 0
+
+
+def _list(args: Any, settings: Settings) -> int:
+    rows = run_db(settings, lambda: service.fleet(settings.timezone))
+    for r in rows:
+        state = "revoked" if r["revoked"] else ("online" if r["online"] else "offline")
+        print(f"{r['terminal_id']}\t{r['window_code']}\t{state}\t{r['last_seen'] or '-'}\t{r['outbox_depth']}")
+    return 0
+
+
+def _served_import(args: Any, settings: Settings) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {args.file}: {exc}") from None
+    n = run_db(settings, lambda: service.import_served(text, actor=_actor(), source=args.file.name))
+    print(f"已导入 {n} 行办件量。")
+    return 0
+
+
+__all__ = ["register", "repository"]

@@ -1,0 +1,46 @@
+"""Web layer: office pages — terminal fleet, 差评 review queue, quarantine (SPEC §4). Thin: parse, call, render."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from pingyi.accounts.guards import admin_only, current_user, office
+
+from . import service
+from .schemas import DismissForm
+
+LEVEL_LABELS = {"five": {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"},
+                "three": {5: "满意", 3: "基本满意", 1: "不满意"}}
+
+
+@get("/office/terminals", guards=[office])
+async def fleet_page(request: Request) -> Template:
+    rows = await service.fleet(request.app.state.settings.timezone)
+    return Template("windows/fleet.html", context={"terminals": rows})
+
+
+@get("/office/bad-ratings", guards=[office])
+async def bad_ratings_page() -> Template:
+    data = await service.bad_queue()
+    return Template("windows/bad_ratings.html", context={**data, "labels": LEVEL_LABELS, "error": None})
+
+
+@post("/office/bad-ratings/{rating_id:int}/dismiss", guards=[admin_only])
+async def dismiss_bad_rating(request: Request, rating_id: int,
+                             data: Annotated[DismissForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+    user = current_user(request) or {}
+    await service.dismiss_bad_rating(rating_id, data.reason, user.get("username", "?"))
+    return Redirect(path="/office/bad-ratings", status_code=303)
+
+
+@get("/office/quarantine", guards=[admin_only])
+async def quarantine_page() -> Template:
+    return Template("windows/quarantine.html", context={"rows": await service.quarantine()})
+
+
+ROUTES = [fleet_page, bad_ratings_page, dismiss_bad_rating, quarantine_page]

@@ -1,0 +1,189 @@
+"""Infrastructure layer: write one ingest batch in one transaction, set-based (SPEC §4; PITFALLS: Piccolo per-row is slow).
+
+Ratings go in with one `INSERT … ON CONFLICT (event_key) DO NOTHING` per batch (PostgreSQL: `SELECT unnest(…)`;
+SQLite: a multi-row VALUES), so a duplicate is a no-op enforced by the database, whichever worker sees it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from piccolo.engine.postgres import PostgresEngine
+
+from pingyi.core import clockfix
+from pingyi.core.clockfix import BootOffset
+from pingyi.db import write_transaction
+
+from ..tables import Quarantine, Rating, Terminal
+from .validate import MAX_WALL_MS, KnownTerminal, SortedBatch
+
+RATING_COLUMNS = ("event_key", "terminal", '"window"', "department", "epoch", "seq", "kind", "level", "scale", "bad",
+                  "flags", "counted", "boot", "mono_ms", "wall_at", "synced", "occurred_at", "time_source",
+                  "received_at", "dismissed", "dismiss_reason", "dismissed_by")
+PG_TYPES = ("varchar", "int", "int", "int", "varchar", "bigint", "varchar", "int", "varchar", "bool", "varchar", "bool",
+            "varchar", "bigint", "timestamptz", "bool", "timestamptz", "varchar", "timestamptz", "bool", "text",
+            "varchar")
+SQLITE_CHUNK = 500
+LAST_SEEN_EVERY_S = 5.0
+UTC = timezone.utc
+
+
+def ms_to_dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(max(0, min(ms, MAX_WALL_MS)) / 1000, tz=UTC)
+
+
+class BatchStore:
+    """Stores sorted batches. Keeps a cache of boot offsets (an optimisation; the database row stays the truth)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.pg = isinstance(engine, PostgresEngine)
+        self._boots: dict[tuple[int, str], BootOffset] = {}
+        self._pending: dict[tuple[int, str], BootOffset] = {}  # applied to _boots only after COMMIT
+        self._last_seen_written: dict[int, float] = {}
+
+    # ------------------------------------------------------------------------------------------ terminals
+    async def load_terminals(self) -> dict[str, KnownTerminal]:
+        rows = await Terminal.raw(
+            'SELECT t.id, t.terminal_id, t."window" AS window_pk, w.department AS department_pk, t.scale, t.revoked '
+            'FROM terminal t JOIN service_window w ON w.id = t."window"')
+        return {r["terminal_id"]: KnownTerminal(r["id"], r["terminal_id"], r["window_pk"], r["department_pk"],
+                                                r["scale"], bool(r["revoked"])) for r in rows}
+
+    # ------------------------------------------------------------------------------------------ batch
+    async def write(self, batch: SortedBatch) -> int:
+        """Commit the batch; return the number of ratings newly inserted (the rest were already stored)."""
+        inserted = 0
+        self._pending = {}
+        async with write_transaction():
+            if batch.quarantine:
+                await Quarantine.insert(*[
+                    Quarantine(received_at=ms_to_dt(q.received_ms), topic=q.topic, reason=q.reason,
+                               terminal_id=q.terminal_id, raw=q.raw, raw_text=q.raw.decode("utf-8", "replace")[:4096])
+                    for q in batch.quarantine])
+            retime = await self._merge_boots(batch)
+            if batch.events:
+                inserted = await self._insert_ratings(batch)
+            for (pk, boot), offset in retime:
+                await self._retime(pk, boot, offset)
+            await self._update_terminals(batch)
+        self._boots.update(self._pending)
+        self._pending = {}
+        return inserted
+
+    def _boot(self, key: tuple[int, str]) -> BootOffset | None:
+        return self._pending.get(key) or self._boots.get(key)
+
+    async def _merge_boots(self, batch: SortedBatch) -> list[tuple[tuple[int, str], BootOffset]]:
+        if not batch.samples:
+            return []
+        unknown = [k for k in batch.samples if k not in self._boots]
+        if unknown:
+            await self._load_boots(unknown)
+        changed: list[tuple[tuple[int, str], BootOffset]] = []
+        retime: list[tuple[tuple[int, str], BootOffset]] = []
+        for key, samples in batch.samples.items():
+            old = self._boot(key)
+            new = clockfix.merge(old, samples)
+            if new is not None and new != old:
+                self._pending[key] = new
+                changed.append((key, new))
+                if clockfix.needs_retime(old, new):
+                    retime.append((key, new))
+        if changed:
+            now = datetime.now(UTC)
+            rows = [(f"{pk}:{boot}", pk, boot, off.offset_ms, off.exact, now) for (pk, boot), off in changed]
+            if self.pg:
+                await Terminal.raw(
+                    "INSERT INTO terminal_boot (boot_key, terminal, boot, offset_ms, exact, updated_at) "
+                    "SELECT * FROM unnest({}::varchar[], {}::int[], {}::varchar[], {}::bigint[], {}::bool[], "
+                    "{}::timestamptz[]) ON CONFLICT (boot_key) DO UPDATE SET "
+                    "offset_ms = LEAST(terminal_boot.offset_ms, EXCLUDED.offset_ms), "
+                    "exact = terminal_boot.exact OR EXCLUDED.exact, updated_at = EXCLUDED.updated_at",
+                    *[list(c) for c in zip(*rows)])
+            else:
+                values = ", ".join(["({}, {}, {}, {}, {}, {})"] * len(rows))
+                await Terminal.raw(
+                    f"INSERT INTO terminal_boot (boot_key, terminal, boot, offset_ms, exact, updated_at) VALUES {values} "
+                    "ON CONFLICT (boot_key) DO UPDATE SET offset_ms = MIN(offset_ms, excluded.offset_ms), "
+                    "exact = (exact OR excluded.exact), updated_at = excluded.updated_at",
+                    *[v for row in rows for v in row])
+        return retime
+
+    async def _load_boots(self, keys: list[tuple[int, str]]) -> None:
+        names = [f"{pk}:{boot}" for pk, boot in keys]
+        if self.pg:
+            rows = await Terminal.raw("SELECT terminal, boot, offset_ms, exact FROM terminal_boot "
+                                      "WHERE boot_key = ANY({}::varchar[])", names)
+        else:
+            marks = ", ".join(["{}"] * len(names))
+            rows = await Terminal.raw(f"SELECT terminal, boot, offset_ms, exact FROM terminal_boot "
+                                      f"WHERE boot_key IN ({marks})", *names)
+        for r in rows:
+            self._boots[(r["terminal"], r["boot"])] = BootOffset(int(r["offset_ms"]), bool(r["exact"]))
+
+    def _rating_rows(self, batch: SortedBatch) -> list[tuple[Any, ...]]:
+        rows = []
+        for key, se in batch.events.items():
+            ev, kt = se.event, se.terminal
+            wall = max(0, min(ev.wall_ms, MAX_WALL_MS))
+            occurred, source = clockfix.occurred_ms(ev.mono_ms, wall, ev.synced, self._boot((kt.pk, ev.boot)),
+                                                    se.received_ms)
+            rows.append((key, kt.pk, kt.window_pk, kt.department_pk, ev.epoch, ev.seq, ev.kind, ev.level, ev.scale,
+                         ev.bad, ",".join(ev.flags), ev.counted, ev.boot, ev.mono_ms, ms_to_dt(wall), ev.synced,
+                         ms_to_dt(occurred), source, ms_to_dt(se.received_ms), False, "", ""))
+        return rows
+
+    async def _insert_ratings(self, batch: SortedBatch) -> int:
+        rows = self._rating_rows(batch)
+        cols = ", ".join(RATING_COLUMNS)
+        if self.pg:
+            arrays = ", ".join(f"{{}}::{t}[]" for t in PG_TYPES)
+            result = await Rating.raw(f"INSERT INTO rating ({cols}) SELECT * FROM unnest({arrays}) "
+                                      "ON CONFLICT (event_key) DO NOTHING RETURNING id", *[list(c) for c in zip(*rows)])
+            return len(result)
+        inserted = 0
+        one = "(" + ", ".join(["{}"] * len(RATING_COLUMNS)) + ")"
+        for i in range(0, len(rows), SQLITE_CHUNK):
+            chunk = rows[i:i + SQLITE_CHUNK]
+            result = await Rating.raw(f"INSERT INTO rating ({cols}) VALUES {', '.join([one] * len(chunk))} "
+                                      "ON CONFLICT (event_key) DO NOTHING RETURNING id", *[v for r in chunk for v in r])
+            inserted += len(result)
+        return inserted
+
+    async def _retime(self, pk: int, boot: str, off: BootOffset) -> None:
+        source = clockfix.SOURCE_CORRECTED if off.exact else clockfix.SOURCE_RECEIVED
+        if self.pg:
+            expr = "LEAST(received_at, to_timestamp(GREATEST(0, mono_ms + {}) / 1000.0))"
+        else:
+            expr = ("MIN(received_at, strftime('%Y-%m-%d %H:%M:%f', MAX(0, mono_ms + {}) / 1000.0, 'unixepoch') "
+                    "|| '+00:00')")
+        await Rating.raw(f"UPDATE rating SET occurred_at = {expr}, time_source = {{}} "
+                         "WHERE terminal = {} AND boot = {} AND synced = false", off.offset_ms, source, pk, boot)
+
+    async def _update_terminals(self, batch: SortedBatch) -> None:
+        for pk, up in batch.updates.items():
+            values: dict[Any, Any] = {Terminal.last_seen: ms_to_dt(up.last_seen_ms)}
+            for col, val in ((Terminal.online, up.online), (Terminal.boot, up.boot), (Terminal.version, up.version),
+                             (Terminal.outbox_depth, up.queue), (Terminal.clock_synced, up.synced),
+                             (Terminal.uptime_s, up.uptime_s)):
+                if val is not None:
+                    values[col] = val
+            await Terminal.update(values).where(Terminal.id == pk)
+            self._last_seen_written[pk] = time.monotonic()
+        now = time.monotonic()
+        due = [(pk, ms) for pk, ms in batch.last_seen.items()
+               if pk not in batch.updates and now - self._last_seen_written.get(pk, 0.0) > LAST_SEEN_EVERY_S]
+        for pk, _ in due:
+            self._last_seen_written[pk] = now
+        if not due:
+            return
+        if self.pg:
+            await Terminal.raw("UPDATE terminal SET last_seen = v.ts FROM unnest({}::int[], {}::timestamptz[]) "
+                               "AS v(id, ts) WHERE terminal.id = v.id "
+                               "AND (terminal.last_seen IS NULL OR terminal.last_seen < v.ts)",
+                               [pk for pk, _ in due], [ms_to_dt(ms) for _, ms in due])
+        else:
+            for pk, ms in due:
+                await Terminal.update({Terminal.last_seen: ms_to_dt(ms)}).where(Terminal.id == pk)

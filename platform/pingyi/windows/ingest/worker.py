@@ -1,0 +1,212 @@
+"""Infrastructure layer: the `pingyi ingest` worker — paho MQTT 5 shared subscription → batches → acks (SPEC §4).
+
+paho's network thread only appends (topic, payload, receive time, mid) to a deque; the asyncio loop takes batches
+(size- and time-bounded), sorts them (validate.py), commits them in one transaction (store.py), then publishes the
+application ack per terminal and epoch, and only then sends the MQTT PUBACKs (manual acks): a worker killed
+mid-batch leaves its messages unacknowledged in its persistent broker session, to be redelivered on restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+from pingyi_terminal import protocol
+
+from pingyi.db import current_engine
+from pingyi.settings import MqttSettings
+
+from .store import BatchStore
+from .validate import KnownTerminal, RawMessage, sort_batch
+
+log = logging.getLogger("pingyi.ingest")
+
+FATAL_REASONS = {134, 135, 138}  # bad user name or password, not authorized, banned
+DIRECTORY_REFRESH_S = 10.0
+UNKNOWN_REFRESH_S = 1.0
+
+
+@dataclass
+class IngestStats:
+    received: int = 0
+    inserted: int = 0
+    acked_events: int = 0
+    quarantined: int = 0
+    batches: int = 0
+    ack_publish_failures: int = 0
+    db_failures: int = 0
+    connects: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class IngestWorker:
+    def __init__(self, mqtt_settings: MqttSettings, *, client_id: str = "pingyi-ingest-1",
+                 group: str = protocol.SHARED_GROUP, session_expiry_s: int = 7 * 24 * 3600,
+                 batch_size: int | None = None, batch_wait_ms: int | None = None) -> None:
+        self.cfg = mqtt_settings
+        self.client_id = client_id
+        self.group = group
+        self.session_expiry_s = session_expiry_s
+        self.batch_size = batch_size or mqtt_settings.batch_size
+        self.batch_wait_s = (batch_wait_ms if batch_wait_ms is not None else mqtt_settings.batch_wait_ms) / 1000
+        self.stats = IngestStats()
+        self.inbox: deque[tuple[str, bytes, int, int, int]] = deque()
+        self.connected = False
+        self.fatal: str | None = None
+        self._stop = asyncio.Event()
+        self._directory: dict[str, KnownTerminal] = {}
+        self._directory_at = 0.0
+        self._client = self._make_client()
+
+    # ------------------------------------------------------------------------------------------ MQTT side
+    def _make_client(self) -> mqtt.Client:
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
+                        manual_ack=True)
+        if self.cfg.username:
+            c.username_pw_set(self.cfg.username, self.cfg.password)
+        if self.cfg.tls_ca:
+            c.tls_set(ca_certs=self.cfg.tls_ca)
+        c.max_inflight_messages_set(1000)
+        c.max_queued_messages_set(0)
+        c.reconnect_delay_set(min_delay=1, max_delay=30)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        return c
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            if reason.value in FATAL_REASONS:
+                self.fatal = f"broker refused the credentials ({reason})"
+                log.error("ingest: %s; stopping", self.fatal)
+                client.disconnect()
+                self._stop_threadsafe()
+            else:
+                log.warning("ingest: connect refused: %s (retrying)", reason)
+            return
+        self.connected = True
+        self.stats.connects += 1
+        opts = SubscribeOptions(qos=1)
+        client.subscribe([(protocol.shared(k, self.group), opts) for k in ("event", "status", "heartbeat")])
+        log.info("ingest: connected as %s (session present: %s)", self.client_id, flags.session_present)
+
+    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected = False
+        if not self._stop.is_set():
+            log.warning("ingest: disconnected (%s); reconnecting with backoff", reason)
+
+    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self.inbox.append((msg.topic, msg.payload, time.time_ns() // 1_000_000, msg.mid, msg.qos))
+
+    def _stop_threadsafe(self) -> None:
+        loop = getattr(self, "_loop", None)
+        if loop is not None:
+            loop.call_soon_threadsafe(self._stop.set)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # ------------------------------------------------------------------------------------------ loop
+    async def run(self, install_signals: bool = True) -> int:
+        self._loop = asyncio.get_running_loop()
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._loop.add_signal_handler(sig, self._stop.set)
+        store = BatchStore(current_engine())
+        await self._refresh_directory(store)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.session_expiry_s
+        props.ReceiveMaximum = min(65535, max(1000, self.batch_size * 4))
+        self._client.connect_async(self.cfg.host, self.cfg.port, keepalive=30, clean_start=False, properties=props)
+        self._client.loop_start()
+        last_report = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                batch = self._take_batch(final=False)
+                if batch is None:
+                    await asyncio.sleep(0.002)
+                else:
+                    await self._process(store, batch)
+                if time.monotonic() - last_report > 30:
+                    last_report = time.monotonic()
+                    log.info("ingest: %s", self.stats)
+            deadline = time.monotonic() + 5.0  # drain what is already here, then leave the rest to the session
+            while self.inbox and self.fatal is None and time.monotonic() < deadline:
+                await self._process(store, self._take_batch(final=True) or [])
+        finally:
+            self._client.disconnect()
+            self._client.loop_stop()
+        return 3 if self.fatal else 0
+
+    def _take_batch(self, final: bool) -> list[tuple[str, bytes, int, int, int]] | None:
+        inbox = self.inbox
+        n = len(inbox)
+        if n == 0:
+            return None
+        if not final and n < self.batch_size and time.time() * 1000 - inbox[0][2] < self.batch_wait_s * 1000:
+            return None
+        take = min(n, self.batch_size)
+        pop = inbox.popleft
+        return [pop() for _ in range(take)]
+
+    async def _refresh_directory(self, store: BatchStore) -> None:
+        self._directory = await store.load_terminals()
+        self._directory_at = time.monotonic()
+
+    async def _process(self, store: BatchStore, items: list[tuple[str, bytes, int, int, int]]) -> None:
+        if not items:
+            return
+        now = time.monotonic()
+        stale = now - self._directory_at
+        if stale > DIRECTORY_REFRESH_S or (stale > UNKNOWN_REFRESH_S and any(
+                t.split("/")[3:4] and t.split("/")[3] not in self._directory for t, *_ in items)):
+            await self._refresh_directory(store)
+        messages = [RawMessage(t, p, r, m, q) for t, p, r, m, q in items]
+        batch = sort_batch(messages, self._directory.get)
+        delay = 0.2
+        while True:
+            try:
+                inserted = await store.write(batch)
+                break
+            except Exception as exc:  # database down or busy: keep the batch, retry; nothing is acked meanwhile
+                self.stats.db_failures += 1
+                log.error("ingest: storing a batch of %d failed (%s); retrying in %.1fs", len(items),
+                          type(exc).__name__, delay)
+                if self._stop.is_set() and self.stats.db_failures > 50:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.stats.batches += 1
+        self.stats.received += len(items)
+        self.stats.inserted += inserted
+        self.stats.quarantined += len(batch.quarantine)
+        for q in batch.quarantine:
+            log.warning("ingest: quarantined a message on %s: %s", q.topic, q.reason)
+        self._publish_acks(batch.acks())
+        client = self._client
+        for _t, _p, _r, mid, qos in items:
+            if qos:
+                client.ack(mid, qos)
+
+    def _publish_acks(self, acks: dict[tuple[str, str], list[int]]) -> None:
+        for (tid, epoch), seqs in acks.items():
+            topic = protocol.ack_topic(tid)
+            for i in range(0, len(seqs), protocol.MAX_ACK_SEQS):
+                chunk = seqs[i:i + protocol.MAX_ACK_SEQS]
+                info = self._client.publish(topic, protocol.encode_ack(protocol.Ack(epoch, tuple(chunk))),
+                                            qos=protocol.QOS_ACK)
+                if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued, sent on reconnect
+                    self.stats.acked_events += len(chunk)
+                else:  # the terminal replays unacknowledged events; they are acked again then
+                    self.stats.ack_publish_failures += 1
+                    log.error("ingest: ack publish to %s failed: %s", topic, mqtt.error_string(info.rc))

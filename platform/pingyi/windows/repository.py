@@ -1,0 +1,124 @@
+"""Infrastructure layer: queries of the windows context; rows become plain dicts/schemas here (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from .tables import Department, Quarantine, Rating, ServedCount, Terminal, Window
+
+
+async def department_by_code(code: str) -> dict[str, Any] | None:
+    return await Department.select().where(Department.code == code).first()
+
+
+async def window_by_code(code: str) -> dict[str, Any] | None:
+    return await Window.select().where(Window.code == code).first()
+
+
+async def windows_by_codes(codes: list[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    rows = await Window.select(Window.id, Window.code).where(Window.code.is_in(codes))
+    return {r["code"]: r["id"] for r in rows}
+
+
+async def insert_window(code: str, name: str, department_id: int) -> int:
+    row = Window(code=code, name=name, department=department_id, active=True)
+    await row.save()
+    return row.id
+
+
+async def terminal_by_id(terminal_id: str) -> dict[str, Any] | None:
+    return await Terminal.select().where(Terminal.terminal_id == terminal_id).first()
+
+
+async def insert_terminal(terminal_id: str, window_id: int, scale: str, armed: bool) -> int:
+    row = Terminal(terminal_id=terminal_id, window=window_id, scale=scale, armed_mode=armed)
+    await row.save()
+    return row.id
+
+
+async def mark_revoked(terminal_id: str, at: datetime) -> None:
+    await Terminal.update({Terminal.revoked: True, Terminal.revoked_at: at, Terminal.online: False}).where(
+        Terminal.terminal_id == terminal_id)
+
+
+async def active_terminal_ids() -> list[str]:
+    rows = await Terminal.select(Terminal.terminal_id).where(Terminal.revoked == False)  # noqa: E712
+    return [r["terminal_id"] for r in rows]
+
+
+async def fleet(since: datetime) -> list[dict[str, Any]]:
+    """Terminals with window and department, plus today's counted ratings and 差评 per window."""
+    rows = await Terminal.raw(
+        'SELECT t.terminal_id, t.online, t.last_seen, t.outbox_depth, t.clock_synced, t.version, t.revoked, '
+        't.scale, t.armed_mode, w.id AS window_id, w.code AS window_code, w.name AS window_name, '
+        'd.name AS department_name FROM terminal t JOIN service_window w ON w.id = t."window" '
+        'JOIN department d ON d.id = w.department ORDER BY d.sort_order, d.code, w.code, t.terminal_id')
+    counts = await Rating.raw(
+        'SELECT "window" AS window_id, kind, counted, bad, dismissed, COUNT(*) AS n FROM rating '
+        'WHERE occurred_at >= {} GROUP BY "window", kind, counted, bad, dismissed', since)
+    per: dict[int, dict[str, int]] = {}
+    for c in counts:
+        p = per.setdefault(c["window_id"], {"presses": 0, "counted": 0, "bad": 0, "arms": 0, "flagged": 0})
+        n = int(c["n"])
+        if c["kind"] == "arm":
+            p["arms"] += n
+            continue
+        p["presses"] += n
+        if c["counted"] and not c["dismissed"]:
+            p["counted"] += n
+            if c["bad"]:
+                p["bad"] += n
+        elif not c["counted"]:
+            p["flagged"] += n
+    for r in rows:
+        r["today"] = per.get(r["window_id"], {"presses": 0, "counted": 0, "bad": 0, "arms": 0, "flagged": 0})
+    return rows
+
+
+async def bad_queue(limit: int = 200) -> list[dict[str, Any]]:
+    return await Rating.raw(
+        'SELECT r.id, r.event_key, r.level, r.scale, r.occurred_at, r.time_source, r.received_at, '
+        'w.code AS window_code, w.name AS window_name, d.name AS department_name '
+        'FROM rating r JOIN service_window w ON w.id = r."window" JOIN department d ON d.id = r.department '
+        'WHERE r.bad = {} AND r.counted = {} AND r.dismissed = {} ORDER BY r.occurred_at DESC LIMIT {}',
+        True, True, False, limit)
+
+
+async def recently_dismissed(limit: int = 50) -> list[dict[str, Any]]:
+    return await Rating.raw(
+        'SELECT r.id, r.level, r.scale, r.occurred_at, r.dismiss_reason, r.dismissed_by, r.dismissed_at, '
+        'w.name AS window_name FROM rating r JOIN service_window w ON w.id = r."window" '
+        'WHERE r.dismissed = {} ORDER BY r.dismissed_at DESC LIMIT {}', True, limit)
+
+
+async def rating(rating_id: int) -> dict[str, Any] | None:
+    return await Rating.select().where(Rating.id == rating_id).first()
+
+
+async def dismiss(rating_id: int, reason: str, by: str, at: datetime) -> int:
+    """Conditional update: only a counted, undismissed 差评 can be dismissed; returns rows changed."""
+    rows = await Rating.update({Rating.dismissed: True, Rating.dismiss_reason: reason, Rating.dismissed_by: by,
+                                Rating.dismissed_at: at}).where(
+        (Rating.id == rating_id) & (Rating.bad == True) & (Rating.dismissed == False)).returning(Rating.id)  # noqa: E712
+    return len(rows)
+
+
+async def quarantine(limit: int = 200) -> list[dict[str, Any]]:
+    return await Quarantine.select(Quarantine.id, Quarantine.received_at, Quarantine.topic, Quarantine.reason,
+                                   Quarantine.terminal_id, Quarantine.raw_text).order_by(
+        Quarantine.id, ascending=False).limit(limit)
+
+
+async def upsert_served(window_id: int, month: str, count: int) -> None:
+    key = f"{window_id}:{month}"
+    now = datetime.now(timezone.utc)
+    existing = await ServedCount.select(ServedCount.id).where(ServedCount.served_key == key).first()
+    if existing:
+        await ServedCount.update({ServedCount.count: count, ServedCount.imported_at: now}).where(
+            ServedCount.id == existing["id"])
+    else:
+        await ServedCount.insert(ServedCount(served_key=key, window=window_id, month=month, count=count,
+                                             imported_at=now))

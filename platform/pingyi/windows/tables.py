@@ -1,0 +1,106 @@
+"""Infrastructure layer: tables of the windows context — departments, windows, terminals, ratings (SPEC §2, §4)."""
+
+from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Department(Table, tablename="department"):
+    """An evaluated department (窗口单位). `code` is stable: ties are listed by it."""
+
+    code = Varchar(length=16, unique=True, index=True)
+    name = Varchar(length=64)
+    active = Boolean(default=True)
+    sort_order = Integer(default=0)
+
+
+class Window(Table, tablename="service_window"):
+    """A service window (窗口) of a department; one terminal rates it. ("window" is reserved in SQL.)"""
+
+    code = Varchar(length=16, unique=True, index=True)
+    name = Varchar(length=64)
+    department = ForeignKey(references=Department, on_delete=OnDelete.restrict)
+    active = Boolean(default=True)
+
+
+class Terminal(Table, tablename="terminal"):
+    """A rating terminal (评价器). Status fields are written by the ingest worker from status/heartbeats."""
+
+    terminal_id = Varchar(length=64, unique=True, index=True)
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict)
+    scale = Varchar(length=8, default="five")
+    armed_mode = Boolean(default=False)
+    online = Boolean(default=False)
+    last_seen = Timestamptz(null=True, default=None)
+    outbox_depth = Integer(default=0)
+    clock_synced = Boolean(default=False)
+    version = Varchar(length=32, default="")
+    boot = Varchar(length=64, default="")
+    uptime_s = BigInt(default=0)
+    revoked = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class Rating(Table, tablename="rating"):
+    """One press or arm event, stored once: `event_key` = "terminal:epoch:seq" is unique (idempotent ingest).
+
+    `counted` is fixed at ingest (a press without flags); a dismissed 差评 stops counting (core.ratings).
+    """
+
+    event_key = Varchar(length=200, unique=True)
+    terminal = ForeignKey(references=Terminal, on_delete=OnDelete.restrict)
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict)
+    department = ForeignKey(references=Department, on_delete=OnDelete.restrict)
+    epoch = Varchar(length=64)
+    seq = BigInt()
+    kind = Varchar(length=8)
+    level = Integer(null=True, default=None)
+    scale = Varchar(length=8, default="five")
+    bad = Boolean(default=False)
+    flags = Varchar(length=64, default="")
+    counted = Boolean(default=False)
+    boot = Varchar(length=64)
+    mono_ms = BigInt()
+    wall_at = Timestamptz()
+    synced = Boolean(default=False)
+    occurred_at = Timestamptz()
+    time_source = Varchar(length=12, default="terminal")
+    received_at = Timestamptz()
+    dismissed = Boolean(default=False)
+    dismiss_reason = Text(default="")
+    dismissed_by = Varchar(length=64, default="")
+    dismissed_at = Timestamptz(null=True, default=None)
+
+
+class TerminalBoot(Table, tablename="terminal_boot"):
+    """Clock offset of one boot of one terminal: min over messages of (received − mono), or wall − mono when synced."""
+
+    boot_key = Varchar(length=140, unique=True)
+    terminal = ForeignKey(references=Terminal, on_delete=OnDelete.cascade)
+    boot = Varchar(length=64)
+    offset_ms = BigInt()
+    exact = Boolean(default=False)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Quarantine(Table, tablename="quarantine"):
+    """A message the ingest worker refused: reason plus the raw bytes, for the office to inspect."""
+
+    received_at = Timestamptz(default=TimestamptzNow())
+    topic = Varchar(length=255)
+    reason = Text()
+    terminal_id = Varchar(length=64, default="")
+    raw = Bytea()
+    raw_text = Text(default="")
+
+
+class ServedCount(Table, tablename="served_count"):
+    """Imported 办件量: served transactions per window and month ("YYYY-MM"); `served_key` = "window_id:month"."""
+
+    served_key = Varchar(length=40, unique=True)
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict)
+    month = Varchar(length=7)
+    count = Integer(default=0)
+    imported_at = Timestamptz(default=TimestamptzNow())
