@@ -76,3 +76,22 @@ def test_compute_publish_and_public_results(any_settings):
         assert len(bulletin["receipts"]) == 2
         audit = client.get("/office/audit")
         assert "审计链完整" in audit.text and "results.publish" in audit.text
+
+
+def test_office_mints_cards_as_a_pdf_and_the_cards_work(sqlite_settings):
+    s = sqlite_settings
+    from pingyi.evaluation.tables import Card
+
+    async def setup():
+        await open_campaign(s, year=2027, cards=1)
+        await accounts.create_user("boss", "password-1", "admin", actor="test")
+
+    run(s, setup)
+    with client_for(s) as client:
+        login(client, "boss", "password-1")
+        resp = post_form(client, "/office/campaigns", "/office/campaigns/2027/cards", {"count": "3"})
+        assert resp.status_code == 200 and resp.headers["content-type"] == "application/pdf"
+        assert resp.content.startswith(b"%PDF") and resp.headers["cache-control"] == "no-store"
+        bad = post_form(client, "/office/campaigns", "/office/campaigns/2027/cards", {"count": "0"})
+        assert bad.status_code == 400 and "1–5000" in bad.text
+    assert run(s, lambda: Card.count()) == 4
