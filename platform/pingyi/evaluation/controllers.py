@@ -136,7 +136,7 @@ async def cards_generate(request: Request, state: State, year: int) -> Response:
     base = state.settings.http.public_base_url
     cardsheet.write_card_sheet_pdf([(f"{base}/b/{t}", cardcodes.format_code(t)) for t in minted.tokens],
                                    row["title"], year, base, pdf)
-    return Response(pdf.getvalue(), media_type="application/pdf", headers={
+    return Response(pdf.getvalue(), media_type="application/pdf", status_code=200, headers={
         "Content-Disposition": f'attachment; filename="cards-{year}-batch{minted.batch}.pdf"', **NO_STORE})
 
 
