@@ -7,9 +7,12 @@ import uuid
 from datetime import date
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
 from pingyi.complaints.tables import Complaint
 from pingyi.core.ballots import SectionDraft, aspect_totals
 from pingyi.core.errors import Conflict, NotFound
+from pingyi.db import current_engine, write_transaction
 from pingyi.core.survey import Answer, Aspect, Department, Item, Questionnaire
 from pingyi.windows.tables import Department as DepartmentRow
 
@@ -114,35 +117,55 @@ async def campaign_departments(codes: list[str]) -> list[tuple[int, Department]]
     return [by_code[c] for c in codes if c in by_code]
 
 
-async def spend_card(token_hash: str) -> bool:
-    """Mark the card spent if it is unspent and its campaign is open; True only for the one caller that
-    flipped it. Call inside the ballot's transaction: the conditional UPDATE is the concurrency guard."""
-    flipped = await Card.raw(
-        "UPDATE card SET spent = {} WHERE token_hash = {} AND spent = {} "
-        "AND campaign IN (SELECT id FROM campaign WHERE state = 'open') RETURNING id", True, token_hash, False)
-    return bool(flipped)
-
-
 SECTION_COLUMNS = ("id", "ballot", "campaign", "department", "answers", "total", *[f"aspect_{i}" for i in range(1, 9)],
                    "opinion")
+SECTION_CASTS = ("::uuid", "::uuid", "::int", "::int", "::text", "::int", *["::smallint"] * 8, "::text")
+OPEN_CARD = ("token_hash = {} AND spent = {} AND campaign IN (SELECT id FROM campaign WHERE state = 'open')")
 
 
-async def insert_ballot(campaign_id: int, questionnaire: Questionnaire, sections: list[SectionDraft],
-                        dept_ids: dict[str, int], receipt_code: str) -> None:
-    """Store one ballot, its sections and the receipt (call inside the transaction that spent the card).
-    Keys are random UUIDs made here; three set-based statements."""
-    ballot_id = str(uuid.uuid4())
-    await Ballot.raw("INSERT INTO ballot (id, campaign) VALUES ({}, {})", ballot_id, campaign_id)
+def _section_values(ballot_id: str, campaign_id: int, questionnaire: Questionnaire, sections: list[SectionDraft],
+                    dept_ids: dict[str, int]) -> list[Any]:
     values: list[Any] = []
     for s in sections:
         aspects = aspect_totals(questionnaire, s.answers)
         values += [str(uuid.uuid4()), ballot_id, campaign_id, dept_ids[s.department_code], s.answers, s.total,
                    *aspects, *([0] * (8 - len(aspects))), s.opinion]
-    row = "(" + ", ".join(["{}"] * len(SECTION_COLUMNS)) + ")"
-    await Section.raw(f"INSERT INTO section ({', '.join(SECTION_COLUMNS)}) VALUES "
-                      + ", ".join([row] * len(sections)), *values)
-    await Receipt.raw("INSERT INTO receipt (id, campaign, code) VALUES ({}, {}, {})", str(uuid.uuid4()), campaign_id,
-                      receipt_code)
+    return values
+
+
+async def store_ballot(token_hash: str, campaign_id: int, questionnaire: Questionnaire,
+                       sections: list[SectionDraft], dept_ids: dict[str, int], receipt_code: str) -> bool:
+    """Spend the card and store the ballot, its sections and the receipt atomically. False (and nothing written)
+    unless this caller's conditional UPDATE flipped the card from unspent to spent while its campaign was open.
+
+    Keys are random UUIDs made here. PostgreSQL: one statement (data-modifying CTEs), so the whole write is a
+    single round trip. SQLite: the same steps inside one BEGIN IMMEDIATE transaction."""
+    ballot_id, receipt_id = str(uuid.uuid4()), str(uuid.uuid4())
+    values = _section_values(ballot_id, campaign_id, questionnaire, sections, dept_ids)
+    if isinstance(current_engine(), PostgresEngine):
+        row = "(" + ", ".join("{}" + cast for cast in SECTION_CASTS) + ")"
+        cols = ", ".join(SECTION_COLUMNS)
+        result = await Card.raw(
+            f"WITH spent AS (UPDATE card SET spent = {{}} WHERE {OPEN_CARD} RETURNING campaign), "
+            "b AS (INSERT INTO ballot (id, campaign) SELECT {}::uuid, campaign FROM spent RETURNING id), "
+            f"s AS (INSERT INTO section ({cols}) SELECT v.* FROM (VALUES {', '.join([row] * len(sections))}) "
+            f"AS v({cols}) WHERE EXISTS (SELECT 1 FROM b)), "
+            "r AS (INSERT INTO receipt (id, campaign, code) SELECT {}::uuid, campaign, {} FROM spent) "
+            "SELECT COUNT(*) AS n FROM spent",
+            True, token_hash, False, ballot_id, *values, receipt_id, receipt_code)
+        return bool(result[0]["n"])
+    async with write_transaction():
+        flipped = await Card.raw(f"UPDATE card SET spent = {{}} WHERE {OPEN_CARD} RETURNING id", True, token_hash,
+                                 False)
+        if not flipped:
+            return False
+        await Ballot.raw("INSERT INTO ballot (id, campaign) VALUES ({}, {})", ballot_id, campaign_id)
+        row = "(" + ", ".join(["{}"] * len(SECTION_COLUMNS)) + ")"
+        await Section.raw(f"INSERT INTO section ({', '.join(SECTION_COLUMNS)}) VALUES "
+                          + ", ".join([row] * len(sections)), *values)
+        await Receipt.raw("INSERT INTO receipt (id, campaign, code) VALUES ({}, {}, {})", receipt_id, campaign_id,
+                          receipt_code)
+    return True
 
 
 async def turnout(campaign_id: int) -> dict[str, int]:

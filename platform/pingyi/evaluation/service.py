@@ -119,12 +119,11 @@ async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions
     allowed = {d.code: d.name for d in form.departments}
     sections = ballot_rules.validate_ballot(form.questionnaire, allowed, answers, opinions)
     receipt = cardcodes.mint_receipt()
-    async with write_transaction():
-        if not await repo.spend_card(cardcodes.token_hash(token)):
-            # Lost a race: another submission spent the card, or the office closed the campaign meanwhile.
-            await _open_card(token)
-            raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
-        await repo.insert_ballot(form.campaign_id, form.questionnaire, sections, form.department_ids, receipt)
+    if not await repo.store_ballot(cardcodes.token_hash(token), form.campaign_id, form.questionnaire, sections,
+                                   form.department_ids, receipt):
+        # Lost a race: another submission spent the card, or the office closed the campaign meanwhile.
+        await _open_card(token)
+        raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
     return receipt
 
 
