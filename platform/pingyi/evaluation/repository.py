@@ -12,7 +12,7 @@ from piccolo.engine.postgres import PostgresEngine
 from pingyi.complaints.tables import Complaint
 from pingyi.core.ballots import SectionDraft, aspect_totals
 from pingyi.core.errors import Conflict, NotFound
-from pingyi.db import current_engine, write_transaction
+from pingyi.db import current_engine, fetch, write_transaction
 from pingyi.core.survey import Answer, Aspect, Department, Item, Questionnaire
 from pingyi.windows.tables import Department as DepartmentRow
 
@@ -97,7 +97,7 @@ async def next_card_batch(campaign_id: int) -> int:
 async def card_state(token_hash: str) -> dict[str, Any] | None:
     """The card, whether it is spent, and its campaign's form data in one query; None for an unknown card.
     (Raw SQL: this runs on every ballot page and submission, and Piccolo's join builder costs ~1 ms.)"""
-    rows = await Card.raw(
+    rows = await fetch(
         "SELECT c.spent AS spent, p.id AS campaign_id, p.year AS year, p.state AS state, p.title AS title, "
         "p.department_codes AS department_codes, p.questionnaire AS questionnaire "
         "FROM card c JOIN campaign p ON p.id = c.campaign WHERE c.token_hash = {}", token_hash)
@@ -145,7 +145,7 @@ async def store_ballot(token_hash: str, campaign_id: int, questionnaire: Questio
     if isinstance(current_engine(), PostgresEngine):
         row = "(" + ", ".join("{}" + cast for cast in SECTION_CASTS) + ")"
         cols = ", ".join(SECTION_COLUMNS)
-        result = await Card.raw(
+        result = await fetch(
             f"WITH spent AS (UPDATE card SET spent = {{}} WHERE {OPEN_CARD} RETURNING campaign), "
             "b AS (INSERT INTO ballot (id, campaign) SELECT {}::uuid, campaign FROM spent RETURNING id), "
             f"s AS (INSERT INTO section ({cols}) SELECT v.* FROM (VALUES {', '.join([row] * len(sections))}) "

@@ -6,6 +6,7 @@ concurrency one token yields at most one ballot. Nothing written with the ballot
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -104,12 +105,31 @@ async def _open_card(token: str) -> dict[str, Any]:
     return state
 
 
+# The campaign's questionnaire and department list, parsed once per process and kept for FORM_TTL_S: every
+# ballot page and submission needs them, and they are frozen while a campaign is open (a renamed department
+# shows its new name within the TTL). Spending the card is never cached: the database decides it.
+FORM_TTL_S = 30.0
+_form_parts: dict[tuple[int, str, str], tuple[float, list[tuple[int, Department]], Questionnaire]] = {}
+
+
+async def _campaign_parts(state: dict[str, Any]) -> tuple[list[tuple[int, Department]], Questionnaire]:
+    raw_q = state["questionnaire"]
+    key = (state["campaign_id"], raw_q if isinstance(raw_q, str) else repr(raw_q), ",".join(state["department_codes"]))
+    hit = _form_parts.get(key)
+    if hit and time.monotonic() - hit[0] < FORM_TTL_S:
+        return hit[1], hit[2]
+    parts = (await repo.campaign_departments(state["department_codes"]), repo.questionnaire_from_json(raw_q))
+    if len(_form_parts) > 64:
+        _form_parts.clear()
+    _form_parts[key] = (time.monotonic(), *parts)
+    return parts
+
+
 async def ballot_form(token: str) -> BallotForm:
     state = await _open_card(cardcodes.normalize_code(token))
-    departments = await repo.campaign_departments(state["department_codes"])
-    return BallotForm(state["year"], state["title"], [d for _, d in departments],
-                      repo.questionnaire_from_json(state["questionnaire"]), state["campaign_id"],
-                      {d.code: i for i, d in departments})
+    departments, questionnaire = await _campaign_parts(state)
+    return BallotForm(state["year"], state["title"], [d for _, d in departments], questionnaire,
+                      state["campaign_id"], {d.code: i for i, d in departments})
 
 
 async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions: dict[str, str]) -> str:
