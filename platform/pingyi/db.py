@@ -69,9 +69,14 @@ async def write_transaction() -> AsyncIterator[Any]:
             yield tx
 
 
+async def _keep_session(connection: Any) -> None:
+    """asyncpg's pool reset hook. pingyi sets no session state (no SET, LISTEN or advisory locks), and asyncpg
+    still ends any open transaction itself, so the default `RESET ALL …` round trip on every release is skipped."""
+
+
 async def open_pool(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(max_size=10)
+        await engine.start_connection_pool(max_size=10, reset=_keep_session)
 
 
 async def close_pool(engine: Engine) -> None:
