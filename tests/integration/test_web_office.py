@@ -95,3 +95,36 @@ def test_office_mints_cards_as_a_pdf_and_the_cards_work(sqlite_settings):
         bad = post_form(client, "/office/campaigns", "/office/campaigns/2027/cards", {"count": "0"})
         assert bad.status_code == 400 and "1–5000" in bad.text
     assert run(s, lambda: Card.count()) == 4
+
+
+def test_liaison_reads_only_its_own_department_feedback_and_small_cells_are_withheld(sqlite_settings):
+    s = sqlite_settings
+
+    async def setup():
+        from pingyi.evaluation import service as evaluation
+        from pingyi.publication import service as publication
+
+        tokens = await open_campaign(s, year=2025, cards=6, k=3)
+        for i, t in enumerate(tokens[:3]):  # D01: 3 sections (= k), D02: 1 section (< k)
+            answers = {"D01": full_section(s, "satisfied" if i else "unsatisfied")}
+            if i == 0:
+                answers["D02"] = full_section(s)
+            await evaluation.submit_ballot(t, answers, {"D01": f"意见{i}", **({"D02": "秘密意见"} if i == 0 else {})})
+        await evaluation.change_state(2025, "close", actor="test")
+        await publication.publish(2025, (await publication.compute_snapshot(2025, actor="test"))["version"],
+                                  actor="test")
+        await accounts.create_user("l01", "password-1", "liaison", department_code="D01", actor="test")
+        await accounts.create_user("l02", "password-1", "liaison", department_code="D02", actor="test")
+
+    run(s, setup)
+    with client_for(s) as client:
+        login(client, "l01", "password-1")
+        page = client.get("/office/feedback?department=D02")  # the parameter is ignored for a liaison
+        assert page.status_code == 200 and "县招商局" in page.text and "县发改委 ·" not in page.text
+        assert "意见0" in page.text and "意见2" in page.text and "秘密意见" not in page.text
+        assert "A1." in page.text and "66.7%" in page.text  # A1: 0 + 5 + 5 of 15 points
+        assert client.get("/office/campaigns").status_code == 403
+    with client_for(s) as client:
+        login(client, "l02", "password-1")
+        page = client.get("/office/feedback")
+        assert "县发改委" in page.text and "不提供分项明细" in page.text and "秘密意见" not in page.text

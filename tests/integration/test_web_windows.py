@@ -37,6 +37,7 @@ def _seed(s):
         await store.write(sort_batch(messages, known.get))
         await accounts.create_user("boss", "password-1", "admin", actor="test")
         await accounts.create_user("insp", "password-1", "inspector", actor="test")
+        await accounts.create_user("liaison", "password-1", "liaison", department_code="D02", actor="test")
         return pairs
 
     return run(s, work)
@@ -46,6 +47,10 @@ def test_fleet_review_dismiss_and_quarantine(any_settings):
     s = any_settings
     pairs = _seed(s)
     assert [t for t, _ in pairs] == ["web-0001", "web-0002"]
+    with client_for(s) as client:  # a liaison sees its own department only (SPEC §7): not the fleet or queue
+        login(client, "liaison", "password-1")
+        assert client.get("/office/terminals").status_code == 403
+        assert client.get("/office/bad-ratings").status_code == 403
     with client_for(s) as client:
         login(client, "insp", "password-1")
         fleet = client.get("/office/terminals")

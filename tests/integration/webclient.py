@@ -14,7 +14,9 @@ CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
 def client_for(settings: Settings) -> TestClient:
-    return TestClient(create_app(settings), raise_server_exceptions=True)
+    app = create_app(settings)
+    app.debug = True  # a 500 in a test shows its traceback in the response body
+    return TestClient(app, raise_server_exceptions=True)
 
 
 def csrf_from(html: str) -> str:

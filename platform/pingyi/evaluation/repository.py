@@ -237,3 +237,14 @@ async def receipt_exists(campaign_id: int, code: str) -> bool:
 
 async def add_symposium_opinion(campaign_id: int, department_id: int, text: str, actor: str) -> None:
     await SymposiumOpinion(campaign=campaign_id, department=department_id, text=text, recorded_by=actor).save()
+
+
+async def department_item_sums(campaign_id: int, department_code: str, item_count: int) -> list[int]:
+    """Per-item sums of points for one department's sections (feedback page; one department is small)."""
+    cols = ", ".join(f"SUM(CAST(SUBSTR(s.answers, {i + 1}, 1) AS INTEGER)) AS i{i}" for i in range(item_count))
+    rows = await Section.raw(
+        f"SELECT {cols} FROM section s JOIN department d ON d.id = s.department "
+        "WHERE s.campaign = {} AND d.code = {}", campaign_id, department_code)
+    if not rows or rows[0]["i0"] is None:
+        return [0] * item_count
+    return [int(rows[0][f"i{i}"]) for i in range(item_count)]

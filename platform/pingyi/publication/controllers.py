@@ -7,7 +7,9 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from pingyi.accounts.guards import admin_only, current_user
+from pingyi.accounts.guards import admin_only, current_user, requires
+from pingyi.evaluation import repository as evaluation_repo
+from pingyi.windows.tables import Department
 from pingyi.evaluation import service as evaluation
 from pingyi.core.errors import InvalidInput, NotFound
 
@@ -64,6 +66,23 @@ async def receipt_check(year: int | None = None, code: str | None = None) -> Tem
                                                          "year": year, "code": code, "error": error})
 
 
+@get("/office/feedback", guards=[requires("liaison")])
+async def department_feedback(request: Request, year: int | None = None, department: str | None = None) -> Template:
+    """A liaison reads its own department's feedback; the office admin picks any department."""
+    user = current_user(request)
+    departments = await evaluation_repo.departments()
+    if user["role"] == "liaison":
+        own = await Department.select(Department.code).where(Department.id == user["department_id"]).first()
+        department = own["code"] if own else None
+    department = department or (departments[0].code if departments else None)
+    years = await service.published_years()
+    year = year or (years[0] if years else None)
+    feedback = await service.department_feedback(year, department) if (year and department) else None
+    return Template("publication/feedback.html", context={
+        "feedback": feedback, "years": years, "year": year, "department": department, "departments": departments,
+        "is_admin": user["role"] == "admin"})
+
+
 @get("/office/results/{year:int}", guards=[admin_only])
 async def office_results(year: int) -> Template:
     return Template("publication/office.html", context={"year": year, "snapshots": await service.snapshots(year)})
@@ -83,5 +102,5 @@ async def office_publish(request: Request, year: int, version: int) -> Redirect:
     return Redirect(path=f"/office/results/{year}", status_code=303)
 
 
-ROUTES = [results_index, results_page, results_chart, results_api, bulletin_page, bulletin_api, receipt_check,
+ROUTES = [department_feedback, results_index, results_page, results_chart, results_api, bulletin_page, bulletin_api, receipt_check,
           office_results, office_compute, office_publish]

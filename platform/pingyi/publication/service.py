@@ -158,3 +158,25 @@ async def bulletin(year: int) -> dict[str, Any]:
     return {"year": year, "version": results["version"], "digest": results["digest"],
             "receipts": await evaluation.receipt_codes(campaign["id"]), "departments": departments,
             "turnout": results["turnout"], "k": results["campaign"]["k"]}
+
+
+async def department_feedback(year: int, department_code: str) -> dict[str, Any]:
+    """What a department gets back (SPEC §2): its published result and explanation and, unless it had fewer
+    than k complete sections, its per-item breakdown and the opinions from ballots and the symposium."""
+    results = await published_results(year)
+    row = next((r for r in results["results"] if r["code"] == department_code), None)
+    if row is None:
+        raise NotFound(f"部门 {department_code} 不在 {year} 年度参评名单中。")
+    out: dict[str, Any] = {"year": year, "k": results["campaign"]["k"], "result": row, "item_rates": None,
+                           "opinions": None}
+    if row["small_cell"] or not row["section_count"]:
+        return out
+    campaign = await evaluation.campaign_row(year)
+    questionnaire = evaluation.questionnaire_from_json(campaign["questionnaire"])
+    sums = await evaluation.department_item_sums(campaign["id"], department_code, len(questionnaire.items))
+    top = max(a.points for a in questionnaire.answers)
+    out["item_rates"] = [{"aspect": aspect.name, "id": item.id, "text": item.text,
+                     "percent": f"{100 * sums[pos] / (top * row['section_count']):.1f}"}
+                    for pos, (aspect, item) in enumerate((a, i) for a in questionnaire.aspects for i in a.items)]
+    out["opinions"] = (await evaluation.opinions(campaign["id"])).get(department_code, [])
+    return out

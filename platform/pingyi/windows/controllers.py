@@ -9,7 +9,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from pingyi.accounts.guards import admin_only, current_user, office
+from pingyi.accounts.guards import admin_only, current_user, requires
 
 from . import service
 from .schemas import DismissForm
@@ -18,13 +18,13 @@ LEVEL_LABELS = {"five": {5: "非常满意", 4: "满意", 3: "基本满意", 2: "
                 "three": {5: "满意", 3: "基本满意", 1: "不满意"}}
 
 
-@get("/office/terminals", guards=[office])
+@get("/office/terminals", guards=[requires("inspector")])
 async def fleet_page(request: Request) -> Template:
     rows = await service.fleet(request.app.state.settings.timezone)
     return Template("windows/fleet.html", context={"terminals": rows})
 
 
-@get("/office/bad-ratings", guards=[office])
+@get("/office/bad-ratings", guards=[requires("inspector")])
 async def bad_ratings_page() -> Template:
     data = await service.bad_queue()
     return Template("windows/bad_ratings.html", context={**data, "labels": LEVEL_LABELS, "error": None})

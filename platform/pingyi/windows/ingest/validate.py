@@ -7,8 +7,8 @@ Fast path for events (the hot path): `FastEventDecoder` decodes with msgspec int
 `protocol.Event` (same fields, same order, same types) and accepts only what `protocol.decode_event` would accept
 with the same values: the payload must be the canonical encoding (re-encoding the Struct gives the same bytes: no
 duplicate or unknown field, no float for an int, no whitespace), the (kind, level, scale, flags) combination must
-be one protocol.Event accepts (table built by asking protocol.Event), integers in protocol's ranges, and the epoch
-and boot ids already seen valid by protocol. Anything else goes through `protocol.decode_event`, the one definition
+be one protocol.Event accepts (table built by asking protocol.Event), integers in protocol's ranges, and the terminal,
+epoch and boot ids already seen valid by protocol. Anything else goes through `protocol.decode_event`, the one definition
 of the format, which accepts it or says why not. tests/contracts checks both agree.
 """
 
@@ -68,12 +68,12 @@ class FastEventDecoder:
     def __init__(self) -> None:
         self._decoder = msgspec.json.Decoder(WireEvent)
         self._encode = msgspec.json.Encoder().encode
-        self._ids: set[tuple[str, str]] = set()  # (epoch, boot) pairs protocol.decode_event accepted
+        self._ids: set[tuple[str, str, str]] = set()  # (terminal, epoch, boot) protocol.decode_event accepted
 
     def learn(self, ev: Any) -> None:
         if len(self._ids) > 100_000:
             self._ids.clear()
-        self._ids.add((ev.epoch, ev.boot))
+        self._ids.add((ev.terminal, ev.epoch, ev.boot))
 
     def decode(self, payload: bytes) -> Any | None:
         try:
@@ -82,7 +82,7 @@ class FastEventDecoder:
             return None
         if (w.v != protocol.PROTOCOL_VERSION or (w.kind, w.level, w.scale, w.flags) not in SHAPES
                 or not 1 <= w.seq <= _MAX_INT or not 0 <= w.mono_ms <= _MAX_INT or not 0 <= w.wall_ms <= _MAX_INT
-                or (w.epoch, w.boot) not in self._ids or len(payload) > protocol.MAX_EVENT_BYTES
+                or (w.terminal, w.epoch, w.boot) not in self._ids or len(payload) > protocol.MAX_EVENT_BYTES
                 or self._encode(w) != payload):
             return None
         return w

@@ -42,6 +42,12 @@ UNKNOWN_REFRESH_S = 1.0
 BACKLOG_FACTOR = 10  # a backlog is taken in batches of up to batch_size × this
 RECEIVE_MAXIMUM = 65535  # messages the broker may have in flight to us (unacked until their batch commits)
 PUBACK = 0x40
+# Our QoS 1 ack publishes in flight: the project broker's Receive Maximum (max_inflight_messages 100); paho scans
+# its in-flight messages on every PUBACK, so a large window costs CPU without speeding anything up.
+ACK_INFLIGHT = 100
+# Backpressure: no new batch while this many ack messages wait in paho's queue. Without it a fast drain queued
+# ack messages faster than the broker took them, until paho ran out of packet ids (65,535) and refused acks.
+ACK_BACKLOG_MAX = 5000
 _PUBACK = struct.Struct("!BBH")
 
 
@@ -87,7 +93,7 @@ class IngestWorker:
             c.username_pw_set(self.cfg.username, self.cfg.password)
         if self.cfg.tls_ca:
             c.tls_set(ca_certs=self.cfg.tls_ca)
-        c.max_inflight_messages_set(1000)
+        c.max_inflight_messages_set(ACK_INFLIGHT)
         c.max_queued_messages_set(0)
         c.reconnect_delay_set(min_delay=1, max_delay=30)
         c.on_connect = self._on_connect
@@ -143,7 +149,7 @@ class IngestWorker:
         last_report = time.monotonic()
         try:
             while not self._stop.is_set():
-                batch = self._take_batch(final=False)
+                batch = None if self._ack_backlog() > ACK_BACKLOG_MAX else self._take_batch(final=False)
                 if batch is None:
                     await asyncio.sleep(0.002)
                 else:
@@ -158,6 +164,10 @@ class IngestWorker:
             self._client.disconnect()
             self._client.loop_stop()
         return 3 if self.fatal else 0
+
+    def _ack_backlog(self) -> int:
+        """Ack messages published but not yet acknowledged by the broker (paho keeps no public count)."""
+        return len(getattr(self._client, "_out_messages", ()))
 
     def _take_batch(self, final: bool) -> list[tuple[str, bytes, int, int, int]] | None:
         inbox = self.inbox
