@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from pingyi import db
+from pingyi.cli import run_db
 from pingyi.catalog import load_catalog
 from pingyi.evaluation import service as evaluation
 from pingyi.ops.demo import sync_departments
@@ -17,17 +16,7 @@ T = TypeVar("T")
 
 def run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Run `work` in a fresh event loop with the settings' database bound and its pool open."""
-
-    async def main() -> T:
-        engine = db.make_engine(settings.database)
-        db.use_engine(engine)
-        await db.open_pool(engine)
-        try:
-            return await work()
-        finally:
-            await db.close_pool(engine)
-
-    return asyncio.run(main())
+    return run_db(settings, work)
 
 
 def full_section(settings: Settings, answer: str = "satisfied", **overrides: str) -> dict[str, str]:
