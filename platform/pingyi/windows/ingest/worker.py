@@ -89,6 +89,10 @@ class IngestWorker:
     def _make_client(self) -> mqtt.Client:
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
                         manual_ack=True)
+        # A callback that raises must not kill paho's network thread (the worker would live on, deaf): log it.
+        # Unacknowledged messages are redelivered by the broker, so nothing is lost.
+        c.suppress_exceptions = True
+        c.enable_logger(log)
         if self.cfg.username:
             c.username_pw_set(self.cfg.username, self.cfg.password)
         if self.cfg.tls_ca:
