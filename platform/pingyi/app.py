@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import logging.handlers
+import queue
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ CONTROLLER_MODULES = (
     "pingyi.windows.controllers",
 )
 
-# Paths that take no CSRF token: the ballot JSON API is authorised by the card token in its body.
+# Paths that take no CSRF token and no session: the ballot JSON API is authorised by the card token in its body.
 CSRF_EXEMPT = ["/api/v1/ballots"]
 
 # The one table mapping domain errors to HTTP status codes.
@@ -98,15 +100,19 @@ def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if access_writer is not None:
+            access_writer.start()
         if manage_engine:
             engine = db.make_engine(settings.database)
             db.use_engine(engine)
-            await db.open_pool(engine)
+            await db.open_pool(engine, settings.database.pool_max)
         try:
             yield
         finally:
             if manage_engine:
                 await db.close_pool(db.current_engine())
+            if access_writer is not None:
+                access_writer.stop()  # flushes what is queued
 
     route_handlers: list[Any] = []
     for name in CONTROLLER_MODULES:
@@ -114,9 +120,9 @@ def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
     route_handlers.append(create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"]))
 
     session = CookieBackendConfig(secret=bytes.fromhex(secret)[:32], secure=settings.http.cookie_secure,
-                                  samesite="lax", max_age=8 * 3600)
+                                  samesite="lax", max_age=8 * 3600, exclude=CSRF_EXEMPT)
     csrf = CSRFConfig(secret=secret, cookie_secure=settings.http.cookie_secure, exclude=CSRF_EXEMPT)
-    access_logger = _access_logger(settings)
+    access_logger, access_writer = _access_logger(settings)
 
     app = Litestar(
         route_handlers=route_handlers,
@@ -134,14 +140,23 @@ def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
     return app
 
 
-def _access_logger(settings: Settings) -> logging.Logger:
-    logger = logging.getLogger("pingyi.access")
+def app_from_env() -> Litestar:
+    """uvicorn factory for multi-process serving (`pingyi serve --workers N`): settings from the environment."""
+    return create_app(Settings.from_env())
+
+
+def _access_logger(settings: Settings) -> tuple[logging.Logger, logging.handlers.QueueListener | None]:
+    """The access logger puts records on a queue; a listener thread writes the file, off the event loop."""
+    logger = logging.getLogger(f"pingyi.access.{id(settings)}")
     logger.propagate = False
+    logger.setLevel(logging.INFO)
     path = settings.http.access_log
-    if path is not None and not any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-    return logger
+    if path is None:
+        logger.addHandler(logging.NullHandler())
+        return logger, None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    logger.handlers = [logging.handlers.QueueHandler(records)]
+    return logger, logging.handlers.QueueListener(records, handler)

@@ -23,7 +23,7 @@ def run_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     async def main() -> T:
         engine = db.make_engine(settings.database)
         db.use_engine(engine)
-        await db.open_pool(engine)
+        await db.open_pool(engine, settings.database.pool_max)
         try:
             return await work()
         finally:

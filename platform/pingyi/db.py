@@ -74,9 +74,9 @@ async def _keep_session(connection: Any) -> None:
     still ends any open transaction itself, so the default `RESET ALL …` round trip on every release is skipped."""
 
 
-async def open_pool(engine: Engine) -> None:
+async def open_pool(engine: Engine, size: int = 20) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(max_size=10, reset=_keep_session)
+        await engine.start_connection_pool(max_size=size, reset=_keep_session)
 
 
 async def close_pool(engine: Engine) -> None:

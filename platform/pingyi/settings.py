@@ -18,7 +18,7 @@ class SettingsError(ValueError):
 class DatabaseSettings:
     url: str
     sqlite_timeout_s: float = 30.0
-    pool_max: int = 10
+    pool_max: int = 20
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,7 +77,8 @@ class Settings:
         return cls(
             data_dir=data_dir,
             surveys_dir=Path(env.get("PINGYI_SURVEYS_DIR", str(REPO_ROOT / "surveys"))).resolve(),
-            database=DatabaseSettings(url=url, sqlite_timeout_s=float(env.get("PINGYI_SQLITE_TIMEOUT", "30"))),
+            database=DatabaseSettings(url=url, sqlite_timeout_s=float(env.get("PINGYI_SQLITE_TIMEOUT", "30")),
+                                      pool_max=_int(env, "PINGYI_DB_POOL", 20)),
             http=HttpSettings(
                 host=host,
                 port=port,

@@ -171,3 +171,20 @@ def test_many_cards_concurrently_each_store_one_ballot(pg_settings):
     receipts, counts = run(s, work)
     assert len(set(receipts)) == 40
     assert counts == {"ballots": 40, "sections": 40, "receipts": 40, "spent": 40}
+
+
+def test_card_of_a_campaign_opened_after_the_open_campaign_was_cached(any_settings):
+    """The submit path caches the one open campaign; a second campaign opened meanwhile still takes ballots."""
+    s = any_settings
+
+    async def work():
+        first = await open_campaign(s, year=2025, cards=1)
+        await evaluation.submit_ballot(first[0], {"D01": full_section(s)}, {})  # caches 2025 as the open one
+        second = await open_campaign(s, year=2026, cards=1)
+        receipt = await evaluation.submit_ballot(second[0], {"D02": full_section(s)}, {})
+        rows = await Section.select(Section.campaign.year, Section.department.code).order_by(Section.campaign.year)
+        return receipt, rows
+
+    receipt, rows = run(s, work)
+    assert receipt.startswith("R-")
+    assert [(r["campaign.year"], r["department.code"]) for r in rows] == [(2025, "D01"), (2026, "D02")]

@@ -109,6 +109,15 @@ async def card_state(token_hash: str) -> dict[str, Any] | None:
     return row
 
 
+async def open_campaigns() -> list[dict[str, Any]]:
+    """The campaigns accepting ballots, with what a ballot form needs (keys as in card_state)."""
+    rows = await fetch("SELECT id AS campaign_id, year, title, department_codes, questionnaire FROM campaign "
+                       "WHERE state = 'open'")
+    for row in rows:
+        row["department_codes"] = _codes(row["department_codes"])
+    return rows
+
+
 async def campaign_departments(codes: list[str]) -> list[tuple[int, Department]]:
     """(database id, department) for the given codes, in the campaign's order."""
     rows = await DepartmentRow.select(DepartmentRow.id, DepartmentRow.code, DepartmentRow.name)\
@@ -120,7 +129,8 @@ async def campaign_departments(codes: list[str]) -> list[tuple[int, Department]]
 SECTION_COLUMNS = ("id", "ballot", "campaign", "department", "answers", "total", *[f"aspect_{i}" for i in range(1, 9)],
                    "opinion")
 SECTION_CASTS = ("::uuid", "::uuid", "::int", "::int", "::text", "::int", *["::smallint"] * 8, "::text")
-OPEN_CARD = ("token_hash = {} AND spent = {} AND campaign IN (SELECT id FROM campaign WHERE state = 'open')")
+OPEN_CARD = ("token_hash = {} AND spent = {} AND campaign = {} "
+             "AND campaign IN (SELECT id FROM campaign WHERE state = 'open')")
 
 
 def _section_values(ballot_id: str, campaign_id: int, questionnaire: Questionnaire, sections: list[SectionDraft],
@@ -152,11 +162,11 @@ async def store_ballot(token_hash: str, campaign_id: int, questionnaire: Questio
             f"AS v({cols}) WHERE EXISTS (SELECT 1 FROM b)), "
             "r AS (INSERT INTO receipt (id, campaign, code) SELECT {}::uuid, campaign, {} FROM spent) "
             "SELECT COUNT(*) AS n FROM spent",
-            True, token_hash, False, ballot_id, *values, receipt_id, receipt_code)
+            True, token_hash, False, campaign_id, ballot_id, *values, receipt_id, receipt_code)
         return bool(result[0]["n"])
     async with write_transaction():
         flipped = await Card.raw(f"UPDATE card SET spent = {{}} WHERE {OPEN_CARD} RETURNING id", True, token_hash,
-                                 False)
+                                 False, campaign_id)
         if not flipped:
             return False
         await Ballot.raw("INSERT INTO ballot (id, campaign) VALUES ({}, {})", ballot_id, campaign_id)

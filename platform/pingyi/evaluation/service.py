@@ -17,7 +17,7 @@ from pingyi.core import campaigns as lifecycle
 from pingyi.core import cardcodes
 from pingyi.core.errors import Conflict, InvalidInput, NotFound, StateError
 from pingyi.core.survey import Department, Questionnaire
-from pingyi.db import write_transaction
+from pingyi.db import current_engine, write_transaction
 
 from . import repository as repo
 
@@ -112,7 +112,22 @@ FORM_TTL_S = 30.0
 _form_parts: dict[tuple[int, str, str], tuple[float, list[tuple[int, Department]], Questionnaire]] = {}
 
 
+_sole_open: tuple[float, dict[str, Any] | None] = (-FORM_TTL_S, None)
+_cache_owner: list[Any] = [None]  # the engine the caches were filled from
+
+
+def _caches_for_current_engine() -> None:
+    """Caches belong to one database: drop them when the process is bound to another engine (tests, tools)."""
+    global _sole_open
+    engine = current_engine()
+    if _cache_owner[0] is not engine:
+        _cache_owner[0] = engine
+        _form_parts.clear()
+        _sole_open = (-FORM_TTL_S, None)
+
+
 async def _campaign_parts(state: dict[str, Any]) -> tuple[list[tuple[int, Department]], Questionnaire]:
+    _caches_for_current_engine()
     raw_q = state["questionnaire"]
     key = (state["campaign_id"], raw_q if isinstance(raw_q, str) else repr(raw_q), ",".join(state["department_codes"]))
     hit = _form_parts.get(key)
@@ -125,23 +140,61 @@ async def _campaign_parts(state: dict[str, Any]) -> tuple[list[tuple[int, Depart
     return parts
 
 
-async def ballot_form(token: str) -> BallotForm:
-    state = await _open_card(cardcodes.normalize_code(token))
+async def _form_for(state: dict[str, Any]) -> BallotForm:
     departments, questionnaire = await _campaign_parts(state)
     return BallotForm(state["year"], state["title"], [d for _, d in departments], questionnaire,
                       state["campaign_id"], {d.code: i for i, d in departments})
 
 
+async def ballot_form(token: str) -> BallotForm:
+    return await _form_for(await _open_card(cardcodes.normalize_code(token)))
+
+
+async def _sole_open_campaign() -> BallotForm | None:
+    """The form of the one open campaign (the usual case), looked up at most every FORM_TTL_S; None when no
+    campaign or several are open. Only a hint for validation: the store re-checks the card's campaign and state."""
+    global _sole_open
+    _caches_for_current_engine()
+    at, state = _sole_open
+    if time.monotonic() - at >= FORM_TTL_S:
+        rows = await repo.open_campaigns()
+        state = rows[0] if len(rows) == 1 else None
+        _sole_open = (time.monotonic(), state)
+    return await _form_for(state) if state else None
+
+
 async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions: dict[str, str]) -> str:
-    """Validate, then spend the card and store the ballot in one transaction; return the receipt code."""
+    """Validate, then spend the card and store the ballot atomically; return the receipt code.
+
+    With one campaign open, the hot path is one database statement: the form comes from the cached open
+    campaign and the store succeeds only for an unspent card of that campaign while it is open. Any refusal is
+    then explained by reading the card (unknown, spent, closed), so the error a user sees is the same as before.
+    """
     token = cardcodes.normalize_code(token)
-    form = await ballot_form(token)
+    form = await _sole_open_campaign() or await ballot_form(token)
     allowed = {d.code: d.name for d in form.departments}
-    sections = ballot_rules.validate_ballot(form.questionnaire, allowed, answers, opinions)
+    try:
+        sections = ballot_rules.validate_ballot(form.questionnaire, allowed, answers, opinions)
+    except InvalidInput:
+        await _open_card(token)  # a card problem is reported before a ballot problem
+        raise
     receipt = cardcodes.mint_receipt()
     if not await repo.store_ballot(cardcodes.token_hash(token), form.campaign_id, form.questionnaire, sections,
                                    form.department_ids, receipt):
-        # Lost a race: another submission spent the card, or the office closed the campaign meanwhile.
+        state = await _open_card(token)  # unknown, spent or closed: raises with the matching message
+        if state["campaign_id"] != form.campaign_id:  # an open campaign the cache did not know yet
+            return await _submit_read_first(token, answers, opinions)
+        raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
+    return receipt
+
+
+async def _submit_read_first(token: str, answers: dict[str, dict[str, str]], opinions: dict[str, str]) -> str:
+    form = await ballot_form(token)
+    sections = ballot_rules.validate_ballot(form.questionnaire, {d.code: d.name for d in form.departments},
+                                            answers, opinions)
+    receipt = cardcodes.mint_receipt()
+    if not await repo.store_ballot(cardcodes.token_hash(token), form.campaign_id, form.questionnaire, sections,
+                                   form.department_ids, receipt):
         await _open_card(token)
         raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
     return receipt
