@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import logging
 import logging.handlers
@@ -130,7 +131,7 @@ def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
         middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware],
         csrf_config=csrf,
         template_config=TemplateConfig(directory=PACKAGE_DIR / "templates", engine=JinjaTemplateEngine,
-                                       engine_callback=configure_jinja),
+                                       engine_callback=functools.partial(configure_jinja, tz=settings.timezone)),
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="pingyi", version="1", path="/schema"),
         state=State({"settings": settings}),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 from typing import Any
 
 ROLE_LABELS = {
@@ -19,8 +21,25 @@ def _fmt2(value: Any) -> str:
     return f"{Decimal(str(value)):.2f}"
 
 
-def configure_jinja(engine: Any) -> None:
+def _local_time(tz: str):
+    zone = ZoneInfo(tz)
+
+    def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+        """A stored UTC time shown in the office's time zone (SPEC: stored times are UTC)."""
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(zone).strftime(fmt)
+
+    return local_time
+
+
+def configure_jinja(engine: Any, tz: str = "Asia/Shanghai") -> None:
     env = engine.engine
+    env.filters["localtime"] = _local_time(tz)
     env.globals["ROLE_LABELS"] = ROLE_LABELS
     env.globals["site_name"] = "政务服务评议平台"
     env.filters["fmt2"] = _fmt2
