@@ -31,7 +31,9 @@ def test_pick_then_fill_then_receipt(campaign):
         assert pick.status_code == 200
         assert "县招商局" in pick.text and 'type="checkbox"' in pick.text
         assert pick.headers["cache-control"] == "no-store"
-        form = client.get(f"/b/{tokens[0]}?d=D01&d=D05")
+        none_picked = client.get(f"/b/{tokens[0]}?step=2")
+        assert none_picked.status_code == 400 and "请至少勾选一个" in none_picked.text
+        form = client.get(f"/b/{tokens[0]}?step=2&d=D01&d=D05")
         assert form.text.count('name="a.D01.') == 60 and form.text.count('name="a.D05.') == 60
         assert 'name="a.D02.' not in form.text
         fields = _form_fields(s, "D01", full_section(s)) | _form_fields(s, "D05", full_section(s, "basically_satisfied"))

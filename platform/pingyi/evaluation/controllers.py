@@ -51,13 +51,16 @@ async def ballot_entry_post(request: Request) -> Any:
 
 
 @get("/b/{token:str}")
-async def ballot_page(token: str, d: list[str] | None = None) -> Template:
+async def ballot_page(token: str, d: list[str] | None = None, step: int = 1) -> Template:
     """Step 1 (no `d`): pick the departments dealt with. Step 2: the questionnaire for those departments."""
     form = await service.ballot_form(token)
     context = {"form": form, "token": cardcodes.normalize_code(token), "answers": {}, "opinions": {},
                "error": None, "partial": {}}
     if not d:
-        return Template("evaluation/pick.html", headers=NO_STORE, context=context)
+        if step == 2:
+            context["error"] = "请至少勾选一个办理过业务的部门。"
+        return Template("evaluation/pick.html", headers=NO_STORE, context=context,
+                        status_code=400 if step == 2 else 200)
     chosen = set(d)
     return Template("evaluation/ballot.html", headers=NO_STORE,
                     context={**context, "shown": [x for x in form.departments if x.code in chosen] or form.departments})
