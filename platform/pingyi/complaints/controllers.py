@@ -11,7 +11,6 @@ from msgspec import Struct
 from pingyi.accounts.guards import current_user, requires
 from pingyi.core import complaints as rules
 from pingyi.core.errors import InvalidInput
-from pingyi.windows.tables import Department
 
 from . import service
 
@@ -25,14 +24,9 @@ class ComplaintStatus(Struct):
     public_reply: str
 
 
-async def _departments() -> list[dict]:
-    return await Department.select(Department.code, Department.name).where(Department.active == True)\
-        .order_by(Department.sort_order)  # noqa: E712
-
-
 @get("/complaints/new")
 async def complaint_form() -> Template:
-    return Template("complaints/new.html", context={"departments": await _departments(), "error": None})
+    return Template("complaints/new.html", context={"departments": await service.departments(), "error": None})
 
 
 @post("/complaints/new")
@@ -43,7 +37,7 @@ async def complaint_submit(request: Request) -> Template:
                                             contact=str(form.get("contact", "")), received_on=date.today())
     except InvalidInput as exc:
         return Template("complaints/new.html", status_code=400, context={
-            "departments": await _departments(), "error": exc.message, "form": dict(form)})
+            "departments": await service.departments(), "error": exc.message, "form": dict(form)})
     return Template("complaints/filed.html", context={"code": code})
 
 
@@ -61,7 +55,7 @@ async def complaint_status_api(code: str) -> ComplaintStatus:
 @get("/office/complaints", guards=[requires("investigator")])
 async def office_complaints(request: Request) -> Template:
     rows = await service.office_list(include_contact=True, today=date.today())
-    return Template("complaints/office.html", context={"complaints": rows, "departments": await _departments(),
+    return Template("complaints/office.html", context={"complaints": rows, "departments": await service.departments(),
                                                        "ACTION_LABELS": rules.ACTION_LABELS,
                                                        "SEVERITY_LABELS": rules.SEVERITY_LABELS,
                                                        "CHANNELS": service.CHANNELS})

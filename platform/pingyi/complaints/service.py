@@ -18,6 +18,12 @@ CHANNELS = {"web": "网上", "phone": "电话", "letter": "来信", "visit": "�
 MAX_SUMMARY = 4000
 
 
+async def departments() -> list[dict[str, Any]]:
+    """The departments a complaint can name (active ones, in display order)."""
+    return await Department.select(Department.code, Department.name).where(Department.active == True)\
+        .order_by(Department.sort_order)  # noqa: E712
+
+
 async def file_complaint(department_code: str, summary: str, *, channel: str = "web", contact: str = "",
                          received_on: date, actor: str = "public") -> str:
     """Take a complaint from the web form or from office entry; return its tracking code."""

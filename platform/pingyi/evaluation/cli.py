@@ -8,10 +8,9 @@ from pathlib import Path
 
 from pingyi.catalog import load_catalog
 from pingyi.cli import UsageError, run_db
-from pingyi.core import cardcodes
 from pingyi.settings import Settings
 
-from . import cardsheet, repository as repo, service
+from . import cardsheet, service
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +42,7 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
     catalog = load_catalog(settings.surveys_dir)
 
     async def work() -> int:
-        codes = args.departments.split(",") if args.departments else [d.code for d in await repo.departments()]
+        codes = args.departments.split(",") if args.departments else await service.department_codes()
         return await service.create_campaign(
             args.year, args.title or f"{args.year}年度外来投资企业民主评议", catalog.questionnaire, codes,
             cards_from=args.cards_from, symposium_on=args.symposium_on, complaint_from=args.complaint_from,
@@ -65,16 +64,11 @@ def cmd_cards(args: argparse.Namespace, settings: Settings) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is not a folder")
 
-    async def work():
-        minted = await service.mint_cards(args.campaign, args.count, actor="cli")
-        row = await repo.campaign_row(args.campaign)
-        return minted, row["title"]
-
-    minted, title = run_db(settings, work)
+    minted = run_db(settings, lambda: service.mint_cards(args.campaign, args.count, actor="cli"))
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"cards-{args.campaign}-batch{minted.batch}"
     base = settings.http.public_base_url
-    cardsheet.write_card_sheet([(f"{base}/b/{t}", cardcodes.format_code(t)) for t in minted.tokens], title,
-                               args.campaign, base, stem.with_suffix(".pdf"), stem.with_suffix(".csv"))
+    cardsheet.write_card_sheet(minted.cards(base), minted.title, args.campaign, base, stem.with_suffix(".pdf"),
+                               stem.with_suffix(".csv"))
     print(f"已生成 {len(minted.tokens)} 张评议卡：{stem}.pdf 和 {stem}.csv（令牌只写这一次，请妥善保管）")
     return 0

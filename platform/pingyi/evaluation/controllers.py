@@ -15,7 +15,7 @@ from pingyi.catalog import load_catalog
 from pingyi.core import cardcodes
 from pingyi.core.errors import InvalidInput
 
-from . import cardsheet, repository as repo, service
+from . import cardsheet, service
 from .schemas import BallotReceipt, BallotSubmission
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
@@ -96,10 +96,8 @@ def _actor(request: Request) -> str:
 
 @get("/office/campaigns", guards=[admin_only])
 async def campaigns_page() -> Template:
-    rows = await repo.campaigns()
-    for row in rows:
-        row["turnout"] = await repo.turnout(row["id"])
-    return Template("evaluation/campaigns.html", context={"campaigns": rows, "today": date.today()})
+    return Template("evaluation/campaigns.html",
+                    context={"campaigns": await service.campaigns_overview(), "today": date.today()})
 
 
 @post("/office/campaigns", guards=[admin_only])
@@ -111,9 +109,9 @@ async def campaign_create(request: Request, state: State) -> Redirect:
     except ValueError:
         raise InvalidInput("年度和 k 必须是整数。") from None
     catalog = load_catalog(state.settings.surveys_dir)
-    codes = [d.code for d in await repo.departments()]
     await service.create_campaign(year, str(form.get("title") or f"{year}年度外来投资企业民主评议"),
-                                  catalog.questionnaire, codes, k=k, actor=_actor(request))
+                                  catalog.questionnaire, await service.department_codes(), k=k,
+                                  actor=_actor(request))
     return Redirect(path="/office/campaigns", status_code=303)
 
 
@@ -134,11 +132,9 @@ async def cards_generate(request: Request, state: State, year: int) -> Response:
     except ValueError:
         raise InvalidInput("请填写要生成的评议卡数量（整数）。") from None
     minted = await service.mint_cards(year, count, actor=_actor(request))
-    row = await repo.campaign_row(year)
     pdf = io.BytesIO()
     base = state.settings.http.public_base_url
-    cardsheet.write_card_sheet_pdf([(f"{base}/b/{t}", cardcodes.format_code(t)) for t in minted.tokens],
-                                   row["title"], year, base, pdf)
+    cardsheet.write_card_sheet_pdf(minted.cards(base), minted.title, year, base, pdf)
     return Response(pdf.getvalue(), media_type="application/pdf", status_code=200, headers={
         "Content-Disposition": f'attachment; filename="cards-{year}-batch{minted.batch}.pdf"', **NO_STORE})
 

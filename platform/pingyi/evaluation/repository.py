@@ -67,6 +67,11 @@ async def departments(codes: list[str] | None = None) -> list[Department]:
     return [by_code[c] for c in codes if c in by_code]
 
 
+async def department_code_of(department_id: int | None) -> str | None:
+    row = await DepartmentRow.select(DepartmentRow.code).where(DepartmentRow.id == department_id).first()
+    return row["code"] if row else None
+
+
 async def department_ids(codes: list[str]) -> dict[str, int]:
     rows = await DepartmentRow.select(DepartmentRow.id, DepartmentRow.code).where(DepartmentRow.code.is_in(codes))
     return {r["code"]: r["id"] for r in rows}

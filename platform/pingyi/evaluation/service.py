@@ -37,8 +37,13 @@ class BallotForm:
 @dataclass(frozen=True)
 class MintedCards:
     year: int
+    title: str
     tokens: list[str]
     batch: int
+
+    def cards(self, base_url: str) -> list[tuple[str, str]]:
+        """(ballot URL, human-typable code) per card, for the printable sheet."""
+        return [(f"{base_url}/b/{t}", cardcodes.format_code(t)) for t in self.tokens]
 
 
 async def create_campaign(year: int, title: str, questionnaire: Questionnaire, department_codes: list[str],
@@ -91,7 +96,19 @@ async def mint_cards(year: int, count: int, *, actor: str) -> MintedCards:
         batch = await repo.next_card_batch(row["id"])
         await repo.insert_card_hashes(row["id"], [cardcodes.token_hash(t) for t in tokens], batch)
     await audit.append(actor, "cards.generate", f"campaign:{year}", {"count": count, "batch": batch})
-    return MintedCards(year, tokens, batch)
+    return MintedCards(year, row["title"], tokens, batch)
+
+
+async def campaigns_overview() -> list[dict[str, Any]]:
+    """Every campaign, newest first, with its turnout (office pages)."""
+    rows = await repo.campaigns()
+    for row in rows:
+        row["turnout"] = await repo.turnout(row["id"])
+    return rows
+
+
+async def department_codes() -> list[str]:
+    return [d.code for d in await repo.departments()]
 
 
 async def _open_card(token: str) -> dict[str, Any]:

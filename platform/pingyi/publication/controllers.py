@@ -8,8 +8,6 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from pingyi.accounts.guards import admin_only, current_user, requires
-from pingyi.evaluation import repository as evaluation_repo
-from pingyi.windows.tables import Department
 from pingyi.evaluation import service as evaluation
 from pingyi.core.errors import InvalidInput, NotFound
 
@@ -69,18 +67,8 @@ async def receipt_check(year: int | None = None, code: str | None = None) -> Tem
 @get("/office/feedback", guards=[requires("liaison")])
 async def department_feedback(request: Request, year: int | None = None, department: str | None = None) -> Template:
     """A liaison reads its own department's feedback; the office admin picks any department."""
-    user = current_user(request)
-    departments = await evaluation_repo.departments()
-    if user["role"] == "liaison":
-        own = await Department.select(Department.code).where(Department.id == user["department_id"]).first()
-        department = own["code"] if own else None
-    department = department or (departments[0].code if departments else None)
-    years = await service.published_years()
-    year = year or (years[0] if years else None)
-    feedback = await service.department_feedback(year, department) if (year and department) else None
-    return Template("publication/feedback.html", context={
-        "feedback": feedback, "years": years, "year": year, "department": department, "departments": departments,
-        "is_admin": user["role"] == "admin"})
+    context = await service.feedback_page(current_user(request), year, department)
+    return Template("publication/feedback.html", context=context)
 
 
 @get("/office/results/{year:int}", guards=[admin_only])

@@ -160,6 +160,19 @@ async def bulletin(year: int) -> dict[str, Any]:
             "turnout": results["turnout"], "k": results["campaign"]["k"]}
 
 
+async def feedback_page(user: dict[str, Any], year: int | None, department: str | None) -> dict[str, Any]:
+    """The feedback page's data: a liaison always gets its own department; the admin picks any."""
+    departments = await evaluation.departments()
+    if user["role"] == "liaison":
+        department = await evaluation.department_code_of(user["department_id"])
+    department = department or (departments[0].code if departments else None)
+    years = await published_years()
+    year = year or (years[0] if years else None)
+    feedback = await department_feedback(year, department) if (year and department) else None
+    return {"feedback": feedback, "years": years, "year": year, "department": department,
+            "departments": departments, "is_admin": user["role"] == "admin"}
+
+
 async def department_feedback(year: int, department_code: str) -> dict[str, Any]:
     """What a department gets back (SPEC §2): its published result and explanation and, unless it had fewer
     than k complete sections, its per-item breakdown and the opinions from ballots and the symposium."""

@@ -6,7 +6,7 @@ from litestar import Request, get
 from litestar.response import Template
 
 from pingyi.accounts.guards import current_user, office
-from pingyi.evaluation import repository as evaluation
+from pingyi.evaluation import service as evaluation
 from pingyi.publication import service as publication
 
 
@@ -22,10 +22,8 @@ def health() -> dict[str, str]:
 
 @get("/office", guards=[office])
 async def office_home(request: Request) -> Template:
-    campaigns = await evaluation.campaigns()
-    for c in campaigns:
-        c["turnout"] = await evaluation.turnout(c["id"])
-    return Template("office.html", context={"user": current_user(request), "campaigns": campaigns})
+    return Template("office.html", context={"user": current_user(request),
+                                            "campaigns": await evaluation.campaigns_overview()})
 
 
 ROUTES = [home, health, office_home]
