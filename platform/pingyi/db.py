@@ -25,9 +25,10 @@ APP_MODULES = (
 )
 
 
-def make_engine(db: DatabaseSettings) -> Engine:
+def make_engine(db: DatabaseSettings, *, create_dirs: bool = True) -> Engine:
     if db.is_sqlite:
-        db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        if create_dirs:
+            db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         return SQLiteEngine(path=str(db.sqlite_path), timeout=db.sqlite_timeout_s)
     return PostgresEngine(config={"dsn": db.url})
 

@@ -9,6 +9,6 @@ from piccolo.conf.apps import AppRegistry
 from pingyi.db import APP_MODULES, make_engine
 from pingyi.settings import Settings
 
-DB = make_engine(Settings.from_env().database)
+DB = make_engine(Settings.from_env().database, create_dirs=False)
 
 APP_REGISTRY = AppRegistry(apps=list(APP_MODULES))
