@@ -188,33 +188,33 @@ async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions
     then explained by reading the card (unknown, spent, closed), so the error a user sees is the same as before.
     """
     token = cardcodes.normalize_code(token)
-    form = await _sole_open_campaign() or await ballot_form(token)
-    allowed = {d.code: d.name for d in form.departments}
+    cached = await _sole_open_campaign()
+    receipt = await _validate_and_store(token, cached or await ballot_form(token), answers, opinions)
+    if receipt is None and cached is not None:  # the card belongs to an open campaign the cache did not know
+        receipt = await _validate_and_store(token, await ballot_form(token), answers, opinions)
+    if receipt is None:
+        raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
+    return receipt
+
+
+async def _validate_and_store(token: str, form: BallotForm, answers: dict[str, dict[str, str]],
+                              opinions: dict[str, str]) -> str | None:
+    """The receipt, or None when the card belongs to another campaign than `form`'s. Card problems (unknown,
+    spent, closed) raise with their own message, before a problem of the ballot itself."""
     try:
-        sections = ballot_rules.validate_ballot(form.questionnaire, allowed, answers, opinions)
+        sections = ballot_rules.validate_ballot(form.questionnaire, {d.code: d.name for d in form.departments},
+                                                answers, opinions)
     except InvalidInput:
-        await _open_card(token)  # a card problem is reported before a ballot problem
+        await _open_card(token)
         raise
     receipt = cardcodes.mint_receipt()
-    if not await repo.store_ballot(cardcodes.token_hash(token), form.campaign_id, form.questionnaire, sections,
-                                   form.department_ids, receipt):
-        state = await _open_card(token)  # unknown, spent or closed: raises with the matching message
-        if state["campaign_id"] != form.campaign_id:  # an open campaign the cache did not know yet
-            return await _submit_read_first(token, answers, opinions)
-        raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
-    return receipt
-
-
-async def _submit_read_first(token: str, answers: dict[str, dict[str, str]], opinions: dict[str, str]) -> str:
-    form = await ballot_form(token)
-    sections = ballot_rules.validate_ballot(form.questionnaire, {d.code: d.name for d in form.departments},
-                                            answers, opinions)
-    receipt = cardcodes.mint_receipt()
-    if not await repo.store_ballot(cardcodes.token_hash(token), form.campaign_id, form.questionnaire, sections,
-                                   form.department_ids, receipt):
-        await _open_card(token)
-        raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
-    return receipt
+    if await repo.store_ballot(cardcodes.token_hash(token), form.campaign_id, form.questionnaire, sections,
+                               form.department_ids, receipt):
+        return receipt
+    state = await _open_card(token)  # unknown, spent or closed: raises with the matching message
+    if state["campaign_id"] != form.campaign_id:
+        return None
+    raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")  # lost a race to a concurrent submission
 
 
 async def check_receipt(year: int, typed: str) -> bool:

@@ -22,9 +22,6 @@ from .validate import MAX_WALL_MS, SHAPES, KnownTerminal, SortedBatch
 RATING_COLUMNS = ("event_key", "terminal", '"window"', "department", "epoch", "seq", "kind", "level", "scale", "bad",
                   "flags", "counted", "boot", "mono_ms", "wall_at", "synced", "occurred_at", "time_source",
                   "received_at", "dismissed", "dismiss_reason", "dismissed_by")
-PG_TYPES = ("varchar", "int", "int", "int", "varchar", "bigint", "varchar", "int", "varchar", "bool", "varchar", "bool",
-            "varchar", "bigint", "timestamptz", "bool", "timestamptz", "varchar", "timestamptz", "bool", "text",
-            "varchar")
 # PostgreSQL hot path: one statement per batch, run with asyncpg on the transaction's own connection (prepared and
 # cached by asyncpg; Piccolo's raw() adds per-call overhead). Times travel as epoch milliseconds and become
 # timestamptz in SQL (exact: 'epoch' + n ms), so no datetime objects are built per row.
@@ -78,13 +75,11 @@ class BatchStore:
                                terminal_id=q.terminal_id, raw=q.raw, raw_text=q.raw.decode("utf-8", "replace")[:4096])
                     for q in batch.quarantine])
             retime = await self._merge_boots(batch)
-            if batch.events:
-                conn = getattr(tx, "connection", None) if self.pg else None
-                if conn is not None:
-                    status = await conn.execute(PG_INSERT_RATINGS, *self._rating_columns(batch))
-                    inserted = int(status.rsplit(" ", 1)[1])  # "INSERT 0 <n>": rows new (the rest were stored)
-                else:
-                    inserted = await self._insert_ratings(batch)
+            if batch.events and self.pg:
+                status = await tx.connection.execute(PG_INSERT_RATINGS, *self._rating_columns(batch))
+                inserted = int(status.rsplit(" ", 1)[1])  # "INSERT 0 <n>": rows new (the rest were stored)
+            elif batch.events:
+                inserted = await self._insert_ratings_sqlite(batch)
             for (pk, boot), offset in retime:
                 await self._retime(pk, boot, offset)
             await self._update_terminals(batch)
@@ -179,14 +174,9 @@ class BatchStore:
                          ms_to_dt(occurred), source, ms_to_dt(se.received_ms), False, "", ""))
         return rows
 
-    async def _insert_ratings(self, batch: SortedBatch) -> int:
+    async def _insert_ratings_sqlite(self, batch: SortedBatch) -> int:
         rows = self._rating_rows(batch)
         cols = ", ".join(RATING_COLUMNS)
-        if self.pg:
-            arrays = ", ".join(f"{{}}::{t}[]" for t in PG_TYPES)
-            result = await Rating.raw(f"INSERT INTO rating ({cols}) SELECT * FROM unnest({arrays}) "
-                                      "ON CONFLICT (event_key) DO NOTHING RETURNING id", *[list(c) for c in zip(*rows)])
-            return len(result)
         inserted = 0
         one = "(" + ", ".join(["{}"] * len(RATING_COLUMNS)) + ")"
         for i in range(0, len(rows), SQLITE_CHUNK):
