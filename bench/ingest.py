@@ -3,13 +3,13 @@
 Usage: .venv/bin/python bench/ingest.py [--n 100000] [--drain 1000000] [--terminals 200] [--profile DIR]
 
 Fair by construction (issue 3, benchmark):
-- one private broker from deploy/mosquitto/mosquitto.conf (windows/broker.py) serves every phase;
+- one private broker from deploy/mosquitto/mosquitto.conf (tests/support/broker.py) serves every phase;
 - the publisher is its own process (this file, `_pub` mode) and publishes payloads pre-encoded with
   pingyi_terminal.protocol before the clock starts — the same payloads, topics, QoS 1, MQTT 5 and in-flight window
   for the raw baseline and for pingyi, checking every publish() return code;
 - raw: a plain paho subscriber in its own process (`_rawsub` mode, the same shared-subscription filter as the
   worker, automatic PUBACK) counts messages; the rate is N / (first publish → N-th message received);
-- pingyi: the real worker process (`python -m pingyi.windows.ingest`) stores every press in PostgreSQL with the
+- pingyi: the real worker process (`python -m pingyi.ratings.ingest`) stores every press in PostgreSQL with the
   unique key and acks after commit; the publisher subscribes to the terminals' ack topics and the rate is
   N / (first publish → last application ack received), then the stored rows are counted;
 - drain: the worker's persistent session exists, the worker is stopped, the publisher queues `--drain` presses at
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "platform"), str(ROOT / "terminals"), str(ROOT / "tests" / "integration")]
+sys.path[:0] = [str(ROOT), str(ROOT / "platform"), str(ROOT / "terminals"), str(ROOT / "tests" / "integration")]
 
 INFLIGHT = 100  # publisher's QoS 1 in-flight window, identical in both modes (paho default is 20)
 BOOT = "bench-boot"
@@ -324,7 +324,7 @@ def main() -> int:
     args = ap.parse_args()
     from test_ingest_faults import drop_database, make_database
 
-    from pingyi.windows.broker import Mosquitto
+    from tests.support.broker import Mosquitto
 
     tmp = Path(tempfile.mkdtemp(prefix="pingyi-bench-"))
     url = make_database([f"t-b{i}" for i in range(args.terminals)])

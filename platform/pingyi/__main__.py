@@ -19,7 +19,9 @@ CLI_MODULES = (
     "pingyi.accounts.cli",
     "pingyi.evaluation.cli",
     "pingyi.publication.cli",
-    "pingyi.windows.cli",
+    "pingyi.hall.cli",
+    "pingyi.ratings.cli",
+    "pingyi.audit.cli",
 )
 
 

@@ -33,12 +33,14 @@ PACKAGE_DIR = Path(__file__).parent
 
 # Each context's controllers module exposes ROUTES (a list of handlers/controllers).
 CONTROLLER_MODULES = (
-    "pingyi.web.pages",
+    "pingyi.ops.pages",
+    "pingyi.hall.controllers",
     "pingyi.accounts.controllers",
+    "pingyi.audit.controllers",
     "pingyi.evaluation.controllers",
     "pingyi.complaints.controllers",
     "pingyi.publication.controllers",
-    "pingyi.windows.controllers",
+    "pingyi.ratings.controllers",
 )
 
 # Paths that take no CSRF token and no session: the ballot JSON API is authorised by the card token in its body.

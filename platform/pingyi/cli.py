@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -30,6 +31,14 @@ def run_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
             await db.close_pool(engine)
 
     return asyncio.run(main())
+
+
+def cli_actor() -> str:
+    """The audit actor of a command: `cli:<os user>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no passwd entry in some containers
+        return "cli"
 
 
 def fail(message: str) -> int:

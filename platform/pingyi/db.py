@@ -17,8 +17,11 @@ from .settings import DatabaseSettings
 
 # The Piccolo apps of pingyi, in dependency order (migrations run in this order).
 APP_MODULES = (
-    "pingyi.windows.piccolo_app",
+    "pingyi.ops.piccolo_app",
+    "pingyi.ratings.piccolo_app",
+    "pingyi.hall.piccolo_app",
     "pingyi.accounts.piccolo_app",
+    "pingyi.audit.piccolo_app",
     "pingyi.evaluation.piccolo_app",
     "pingyi.complaints.piccolo_app",
     "pingyi.publication.piccolo_app",
@@ -42,20 +45,34 @@ def all_tables() -> list[type[Table]]:
     return tables
 
 
-def use_engine(engine: Engine) -> None:
-    """Bind every table (and Piccolo's migration machinery) to `engine`. One engine per process at a time."""
-    os.environ.setdefault("PICCOLO_CONF", "pingyi.piccolo_conf")
-    from . import piccolo_conf
+_ENGINE: Engine | None = None  # the process's one engine, bound by use_engine()
 
-    piccolo_conf.DB = engine
+
+def use_engine(engine: Engine) -> None:
+    """Bind every table (and Piccolo's migration machinery, through piccolo_conf.DB) to `engine`.
+
+    One engine per process at a time, made from the settings given to create_app() or to a command."""
+    global _ENGINE
+    os.environ.setdefault("PICCOLO_CONF", "pingyi.piccolo_conf")
+    _ENGINE = engine
     for table in all_tables():
         table._meta.db = engine
 
 
 def current_engine() -> Engine:
-    from . import piccolo_conf
+    if _ENGINE is None:
+        raise RuntimeError("no database engine is bound: call pingyi.db.use_engine() first")
+    return _ENGINE
 
-    return piccolo_conf.DB
+
+def engine_for_piccolo_cli() -> Engine:
+    """What piccolo_conf.DB answers: the bound engine, or, when Piccolo's own CLI runs (`piccolo migrations …`)
+    and nothing is bound yet, one made from the environment at that moment (never at import)."""
+    if _ENGINE is None:
+        from .settings import Settings
+
+        use_engine(make_engine(Settings.from_env().database, create_dirs=False))
+    return current_engine()
 
 
 @contextlib.asynccontextmanager

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from pingyi.cli import run_db
 from pingyi.catalog import load_catalog
 from pingyi.evaluation import service as evaluation
-from pingyi.ops.demo import sync_departments
+from pingyi.hall.service import add_missing_departments
 from pingyi.settings import Settings
 
 T = TypeVar("T")
@@ -28,7 +28,7 @@ def full_section(settings: Settings, answer: str = "satisfied", **overrides: str
 
 async def open_campaign(settings: Settings, year: int = 2026, cards: int = 5, **kwargs: Any) -> list[str]:
     catalog = load_catalog(settings.surveys_dir)
-    await sync_departments(catalog.departments)
+    await add_missing_departments(catalog.departments)
     await evaluation.create_campaign(year, f"{year}年度外来投资企业民主评议", catalog.questionnaire,
                                      [d.code for d in catalog.departments], actor="test", **kwargs)
     await evaluation.change_state(year, "open", actor="test")

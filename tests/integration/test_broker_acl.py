@@ -15,8 +15,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from pingyi_terminal import protocol
 
-from pingyi.windows import provisioning, service
-from pingyi.windows.broker import Mosquitto
+from pingyi.ratings import provisioning, service
+from tests.support.broker import Mosquitto
 
 _spec = importlib.util.spec_from_file_location("_ingest_harness", Path(__file__).with_name("test_ingest_faults.py"))
 _harness = importlib.util.module_from_spec(_spec)
@@ -85,7 +85,7 @@ def test_acl_and_forged_payload(tmp_path):
             time.sleep(0.5)
 
             async def state():
-                from pingyi.windows.tables import Quarantine, Rating
+                from pingyi.ratings.tables import Quarantine, Rating
 
                 return (await Rating.raw("SELECT event_key FROM rating"),
                         await Quarantine.select(Quarantine.topic, Quarantine.reason, Quarantine.terminal_id))

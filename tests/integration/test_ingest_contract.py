@@ -13,7 +13,7 @@ import typing
 import msgspec
 from pingyi_terminal import protocol
 
-from pingyi.windows.ingest.validate import SHAPES, FastEventDecoder, RawMessage, WireEvent, event_facts, sort_batch
+from pingyi.ratings.ingest.validate import SHAPES, FastEventDecoder, RawMessage, WireEvent, event_facts, sort_batch
 
 
 def _event(**kw) -> protocol.Event:
@@ -94,7 +94,7 @@ def test_fast_path_never_accepts_what_protocol_rejects_and_agrees_otherwise():
 
 
 def test_sort_batch_same_outcome_on_fast_and_slow_paths():
-    from pingyi.windows.ingest.validate import KnownTerminal
+    from pingyi.ratings.ingest.validate import KnownTerminal
 
     known = {"t-a": KnownTerminal(1, "t-a", 10, 100, "five")}.get
     events = [_event(seq=s, level=lv, flags=fl) for s, (lv, fl) in

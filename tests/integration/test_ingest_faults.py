@@ -1,7 +1,7 @@
 """Integration tests: the ingest path under faults — every press stored once, none lost (SPEC §4).
 
 Real PostgreSQL and real Mosquitto: each test runs its own broker from deploy/mosquitto/mosquitto.conf (its queue
-limits and persistence) on a free port, and the ingest worker as its own process (`python -m pingyi.windows.ingest`).
+limits and persistence) on a free port, and the ingest worker as its own process (`python -m pingyi.ratings.ingest`).
 A broker or database that cannot be reached fails the test.
 """
 
@@ -20,9 +20,9 @@ import pytest
 
 from pingyi import db
 from pingyi.settings import Settings
-from pingyi.windows import service
-from pingyi.windows.broker import Mosquitto
-from pingyi.windows.ingest.loadgen import ReplayingPublisher
+from pingyi.ratings import service
+from tests.support.broker import Mosquitto
+from tests.support.loadgen import ReplayingPublisher
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt]
 PG = "postgresql://postgres@127.0.0.1:5432/"
@@ -50,7 +50,7 @@ def make_database(terminals: list[str], extra=None) -> str:
     url = PG + name
 
     async def setup():
-        from pingyi.windows.tables import Department
+        from pingyi.hall.tables import Department
 
         await db.migrate(db.current_engine())
         await Department.insert(Department(code="D01", name="测试局"))
@@ -71,7 +71,7 @@ def drop_database(url: str) -> None:
 
 def counts(url: str) -> dict[str, object]:
     async def q():
-        from pingyi.windows.tables import Rating
+        from pingyi.ratings.tables import Rating
 
         rows = await Rating.raw("SELECT event_key FROM rating")
         return [r["event_key"] for r in rows]
@@ -95,7 +95,7 @@ class Worker:
     def start(self, timeout: float = 20.0) -> "Worker":
         env = dict(os.environ, PINGYI_DATABASE_URL=self.url, PINGYI_MQTT_PORT=str(self.port),
                    PINGYI_DATA_DIR=str(self.log.parent), **self.extra)
-        self.proc = subprocess.Popen([sys.executable, "-m", "pingyi.windows.ingest", "--client-id", self.client_id,
+        self.proc = subprocess.Popen([sys.executable, "-m", "pingyi.ratings.ingest", "--client-id", self.client_id,
                                       "--batch-wait-ms", "20"], env=env, stdout=subprocess.DEVNULL,
                                      stderr=self.log.open("w"))
         deadline = time.monotonic() + timeout

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from pingyi.settings import REPO_ROOT
-from pingyi.windows import provisioning
-from pingyi.windows.broker import Mosquitto
+from pingyi.ratings import provisioning
+from tests.support.broker import Mosquitto
 
 _spec = importlib.util.spec_from_file_location("_ingest_harness_e2e", Path(__file__).with_name("test_ingest_faults.py"))
 _harness = importlib.util.module_from_spec(_spec)
@@ -130,7 +130,7 @@ def terminal_config(path: Path, text: str, outbox: Path) -> Path:
 
 def ratings(url: str) -> list[dict]:
     async def q():
-        from pingyi.windows.tables import Rating
+        from pingyi.ratings.tables import Rating
 
         return await Rating.raw("SELECT event_key, level, counted FROM rating ORDER BY event_key")
 
@@ -249,7 +249,7 @@ def test_provisioned_terminal_connects_shows_online_and_its_presses_are_ratings(
         procs.append(term)
 
         async def fleet():
-            from pingyi.windows.tables import Terminal as T
+            from pingyi.ratings.tables import Terminal as T
 
             return await T.select(T.online, T.last_seen, T.outbox_depth, T.version, T.boot) \
                 .where(T.terminal_id == "t-prov").first()

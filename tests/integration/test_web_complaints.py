@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from pingyi.accounts import service as accounts
-from pingyi.accounts.tables import AuditEntry
+from pingyi.audit.tables import AuditEntry
 from pingyi.catalog import load_catalog
 from pingyi.complaints.tables import Complaint
-from pingyi.ops.demo import sync_departments
+from pingyi.hall.service import add_missing_departments
 
 from .helpers import run
 from .webclient import client_for, login, post_form
@@ -18,7 +18,7 @@ CODE = re.compile(r"C-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 def _setup(s):
     async def work():
-        await sync_departments(load_catalog(s.surveys_dir).departments)
+        await add_missing_departments(load_catalog(s.surveys_dir).departments)
         await accounts.create_user("inv", "password-1", "investigator", actor="test")
         await accounts.create_user("insp", "password-1", "inspector", actor="test")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pingyi.accounts.guards import PUBLIC_ROUTES
+from pingyi.web.guards import PUBLIC_ROUTES
 from pingyi.accounts import service as accounts
 from pingyi.app import create_app
 

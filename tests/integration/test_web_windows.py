@@ -6,13 +6,13 @@ import time
 
 from pingyi import db
 from pingyi.accounts import service as accounts
-from pingyi.accounts.tables import AuditEntry
+from pingyi.audit.tables import AuditEntry
 from pingyi.catalog import load_catalog
-from pingyi.ops.demo import sync_departments
-from pingyi.windows.ingest.store import BatchStore
-from pingyi.windows.ingest.validate import RawMessage, sort_batch
-from pingyi.windows.service import seed_demo_windows
-from pingyi.windows.tables import Rating
+from pingyi.hall.service import add_missing_departments
+from pingyi.ratings.ingest.store import BatchStore
+from pingyi.ratings.ingest.validate import RawMessage, sort_batch
+from pingyi.ratings.service import seed_demo_windows
+from pingyi.ratings.tables import Rating
 from pingyi_terminal import protocol
 
 from .helpers import run
@@ -28,7 +28,7 @@ def _event(tid: str, seq: int, level: int) -> RawMessage:
 
 def _seed(s):
     async def work():
-        await sync_departments(load_catalog(s.surveys_dir).departments)
+        await add_missing_departments(load_catalog(s.surveys_dir).departments)
         pairs = await seed_demo_windows(["D01", "D02"], count=2, prefix="web")
         store = BatchStore(db.current_engine())
         known = await store.load_terminals()

@@ -7,8 +7,8 @@ import pytest
 from pingyi_terminal.config import parse_config
 
 from pingyi.core.errors import InvalidInput
-from pingyi.windows import provisioning
-from pingyi.windows.service import parse_served_csv
+from pingyi.ratings import provisioning
+from pingyi.ratings.service import parse_served_csv
 
 
 def test_hash_round_trip_and_mosquitto_format():

@@ -2,7 +2,7 @@
 
 from pingyi_terminal import protocol
 
-from pingyi.windows.ingest.validate import KnownTerminal, RawMessage, sort_batch
+from pingyi.ratings.ingest.validate import KnownTerminal, RawMessage, sort_batch
 
 A = KnownTerminal(1, "t-a", 10, 100, "five")
 B = KnownTerminal(2, "t-b", 20, 200, "five")

@@ -1,4 +1,4 @@
-"""Web layer: login, logout, users and the audit log pages (SPEC §7)."""
+"""Web layer: login, logout and the users page (SPEC §7)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from msgspec import Struct
 
 from pingyi.core.errors import InvalidInput
 
-from . import audit, service
-from .guards import admin_only
+from pingyi.web.guards import admin_only
+
+from . import service
 
 
 class LoginForm(Struct):
@@ -49,9 +50,4 @@ async def users_page() -> Template:
     return Template("accounts/users.html", context={"users": await service.list_users()})
 
 
-@get("/office/audit", guards=[admin_only])
-async def audit_page() -> Template:
-    return Template("accounts/audit.html", context={"entries": await audit.entries(), "problems": await audit.verify()})
-
-
-ROUTES = [login_page, login, logout, users_page, audit_page]
+ROUTES = [login_page, login, logout, users_page]

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pingyi.audit import service as audit
 from pingyi.core.errors import Conflict, InvalidInput, NotFound
-from pingyi.windows.tables import Department
+from pingyi.core.roles import ROLES
+from pingyi.hall import repository as hall
 
-from . import audit
-from .guards import ROLES
 from .passwords import hash_password, verify_password
 from .tables import OfficeUser
 
@@ -42,10 +42,10 @@ async def create_user(username: str, password: str, role: str, *, department_cod
     if role == "liaison":
         if not department_code:
             raise InvalidInput("窗口单位联络员必须指定所属部门（--department 部门代码）。")
-        dept = await Department.select(Department.id).where(Department.code == department_code).first()
+        dept = await hall.department_by_code(department_code)
         if dept is None:
             raise NotFound(f"部门代码 {department_code} 不存在。")
-        department_id = dept["id"]
+        department_id = dept.id
     if await OfficeUser.exists().where(OfficeUser.username == username):
         raise Conflict(f"用户名 {username} 已存在。")
     user = OfficeUser(username=username, password_hash=hash_password(password), role=role,

@@ -1,10 +1,10 @@
-"""Infrastructure layer: office users and the hash-chained audit log (SPEC §7)."""
+"""Infrastructure layer: office users (SPEC §7)."""
 
-from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varchar, Boolean
+from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from pingyi.windows.tables import Department
+from pingyi.hall.tables import Department
 
 
 class OfficeUser(Table, tablename="office_user"):
@@ -17,17 +17,3 @@ class OfficeUser(Table, tablename="office_user"):
     department = ForeignKey(references=Department, null=True)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
-
-
-class AuditEntry(Table, tablename="audit_entry"):
-    """Append-only; each entry's hash covers the previous one. `seq` is unique, so the chain cannot fork."""
-
-    seq = Integer(unique=True, index=True)
-    at = Varchar(length=40)
-    actor = Varchar(length=64)
-    action = Varchar(length=64)
-    subject = Varchar(length=128)
-    detail = JSON(default="{}")
-    prev_hash = Varchar(length=64)
-    hash = Varchar(length=64)
-    note = Text(default="")

@@ -6,22 +6,13 @@ from datetime import date
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
-from msgspec import Struct
 
-from pingyi.accounts.guards import current_user, requires
+from pingyi.web.guards import current_user, requires
 from pingyi.core import complaints as rules
 from pingyi.core.errors import InvalidInput
 
 from . import service
-
-
-class ComplaintStatus(Struct):
-    tracking_code: str
-    state: str
-    state_label: str
-    department: str
-    received_on: str
-    public_reply: str
+from .schemas import ComplaintStatus
 
 
 @get("/complaints/new")
@@ -49,7 +40,7 @@ async def complaint_track(code: str | None = None) -> Template:
 
 @get("/api/v1/complaints/{code:str}")
 async def complaint_status_api(code: str) -> ComplaintStatus:
-    return ComplaintStatus(**await service.public_status(code))
+    return await service.public_status(code)
 
 
 @get("/office/complaints", guards=[requires("investigator")])

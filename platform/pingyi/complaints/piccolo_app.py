@@ -10,6 +10,6 @@ APP_CONFIG = AppConfig(
     app_name="complaints",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=table_finder(modules=["pingyi.complaints.tables"], exclude_imported=True),
-    migration_dependencies=["pingyi.windows.piccolo_app"],
+    migration_dependencies=["pingyi.hall.piccolo_app"],
     commands=[],
 )

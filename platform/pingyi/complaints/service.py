@@ -5,23 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pingyi.accounts import audit
+from pingyi.audit import service as audit
 from pingyi.core import cardcodes
 from pingyi.core import complaints as rules
 from pingyi.core.errors import InvalidInput, NotFound
 from pingyi.db import write_transaction
-from pingyi.windows.tables import Department
+from pingyi.hall import repository as hall
+from pingyi.hall.schemas import DepartmentRecord
 
-from .tables import Complaint, ComplaintEvent
+from . import repository
+from .schemas import ComplaintStatus, OfficeComplaint, SubstantiatedComplaint
 
 CHANNELS = {"web": "网上", "phone": "电话", "letter": "来信", "visit": "来访"}
 MAX_SUMMARY = 4000
 
 
-async def departments() -> list[dict[str, Any]]:
+async def departments() -> list[DepartmentRecord]:
     """The departments a complaint can name (active ones, in display order)."""
-    return await Department.select(Department.code, Department.name).where(Department.active == True)\
-        .order_by(Department.sort_order)  # noqa: E712
+    return await hall.departments(active_only=True)
 
 
 async def file_complaint(department_code: str, summary: str, *, channel: str = "web", contact: str = "",
@@ -36,15 +37,13 @@ async def file_complaint(department_code: str, summary: str, *, channel: str = "
         raise InvalidInput("联系方式不超过 200 字。")
     if channel not in CHANNELS:
         raise InvalidInput(f"受理渠道必须是 {', '.join(CHANNELS)} 之一。")
-    dept = await Department.select(Department.id).where(Department.code == department_code).first()
-    if dept is None:
+    dept = await hall.department_by_code(department_code)
+    if dept is None or not dept.active:
         raise InvalidInput("请选择被投诉的部门。")
     code = cardcodes.mint_tracking_code()
     async with write_transaction():
-        row = Complaint(tracking_code=code, department=dept["id"], channel=channel, summary=summary,
-                        contact=contact.strip(), state=rules.RECEIVED, received_on=received_on)
-        await row.save()
-        await ComplaintEvent(complaint=row.id, actor=actor, action="file", from_state="", to_state=rules.RECEIVED).save()
+        await repository.insert(tracking_code=code, department_id=dept.id, channel=channel, summary=summary,
+                                contact=contact.strip(), state=rules.RECEIVED, received_on=received_on, actor=actor)
     if actor != "public":
         await audit.append(actor, "complaint.file", f"complaint:{code}", {"channel": channel,
                                                                           "department": department_code})
@@ -56,49 +55,46 @@ async def act(tracking_code: str, action: str, *, actor: str, reason: str | None
     """Apply one state-machine action (investigate, substantiate, unsubstantiate, withdraw, reopen); audited."""
     code = cardcodes.normalize_tracking_code(tracking_code)
     async with write_transaction():
-        row = await Complaint.select().where(Complaint.tracking_code == code).first()
+        row = await repository.by_code(code)
         if row is None:
             raise NotFound("投诉编号不存在。")
-        new_state = rules.transition(row["state"], action, actor=actor, reason=reason, severity=severity)
-        values: dict[Any, Any] = {Complaint.state: new_state}
+        new_state = rules.transition(row.state, action, actor=actor, reason=reason, severity=severity)
+        values: dict[str, Any] = {"state": new_state}
         if new_state in rules.DECIDED_STATES:
-            values.update({Complaint.decision_date: decided_on, Complaint.decision_reason: reason or "",
-                           Complaint.investigator: actor,
-                           Complaint.severity: severity if new_state == rules.SUBSTANTIATED else None})
+            values.update({"decision_date": decided_on, "decision_reason": reason or "", "investigator": actor,
+                           "severity": severity if new_state == rules.SUBSTANTIATED else None})
         elif action == rules.REOPEN:
-            values.update({Complaint.decision_date: None, Complaint.severity: None})
+            values.update({"decision_date": None, "severity": None})
         if public_reply is not None:
-            values[Complaint.public_reply] = public_reply.strip()
-        await Complaint.update(values).where(Complaint.id == row["id"])
-        await ComplaintEvent(complaint=row["id"], actor=actor, action=action, from_state=row["state"],
-                             to_state=new_state, reason=reason or "").save()
+            values["public_reply"] = public_reply.strip()
+        await repository.update_state(row.id, values)
+        await repository.add_event(row.id, actor=actor, action=action, from_state=row.state, to_state=new_state,
+                                   reason=reason or "")
         await audit.append(actor, f"complaint.{action}", f"complaint:{code}",
-                           {"from": row["state"], "to": new_state, "severity": severity, "reason": reason or ""},
+                           {"from": row.state, "to": new_state, "severity": severity, "reason": reason or ""},
                            in_transaction=True)
     return new_state
 
 
-async def public_status(tracking_code: str) -> dict[str, Any]:
+async def public_status(tracking_code: str) -> ComplaintStatus:
     """What the public sees: state and public reply only (never contact details or internal reasons)."""
-    code = cardcodes.normalize_tracking_code(tracking_code)
-    row = await Complaint.select(Complaint.tracking_code, Complaint.state, Complaint.public_reply,
-                                 Complaint.received_on, Complaint.department.name) \
-        .where(Complaint.tracking_code == code).first()
+    row = await repository.by_code(cardcodes.normalize_tracking_code(tracking_code))
     if row is None:
         raise NotFound("未找到该投诉编号，请核对后重试。")
-    return {"tracking_code": row["tracking_code"], "state": row["state"],
-            "state_label": rules.STATE_LABELS[row["state"]], "department": row["department.name"],
-            "received_on": row["received_on"].isoformat(), "public_reply": row["public_reply"]}
+    return ComplaintStatus(tracking_code=row.tracking_code, state=row.state, state_label=rules.STATE_LABELS[row.state],
+                           department=row.department_name, received_on=row.received_on.isoformat(),
+                           public_reply=row.public_reply)
 
 
-async def office_list(*, include_contact: bool, today: date) -> list[dict[str, Any]]:
-    cols = [Complaint.tracking_code, Complaint.state, Complaint.severity, Complaint.channel, Complaint.summary,
-            Complaint.received_on, Complaint.decision_date, Complaint.decision_reason, Complaint.investigator,
-            Complaint.department.code, Complaint.department.name]
-    if include_contact:
-        cols.append(Complaint.contact)
-    rows = await Complaint.select(*cols).order_by(Complaint.received_on, ascending=False)
-    for r in rows:
-        r["overdue"] = rules.is_overdue(r["received_on"], today, r["state"])
-        r["actions"] = rules.allowed_actions(r["state"])
-    return rows
+async def office_list(*, include_contact: bool, today: date) -> list[OfficeComplaint]:
+    return [OfficeComplaint(
+        tracking_code=r.tracking_code, state=r.state, severity=r.severity, channel=r.channel, summary=r.summary,
+        contact=r.contact if include_contact else None, received_on=r.received_on, decision_date=r.decision_date,
+        decision_reason=r.decision_reason, investigator=r.investigator, department_code=r.department_code,
+        department_name=r.department_name, overdue=rules.is_overdue(r.received_on, today, r.state),
+        actions=tuple(rules.allowed_actions(r.state))) for r in await repository.newest_first()]
+
+
+async def substantiated_between(window_from: date | None, window_to: date | None) -> list[SubstantiatedComplaint]:
+    """Scoring input for the annual evaluation and the monthly assessment (SPEC §2, §4)."""
+    return await repository.substantiated_between(window_from, window_to)

@@ -4,7 +4,7 @@ from piccolo.columns import Date, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from pingyi.windows.tables import Department
+from pingyi.hall.tables import Department
 
 
 class Complaint(Table, tablename="complaint"):

@@ -10,7 +10,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
-from pingyi.accounts.guards import admin_only, current_user
+from pingyi.web.guards import admin_only, current_user
 from pingyi.catalog import load_catalog
 from pingyi.core import cardcodes
 from pingyi.core.errors import InvalidInput

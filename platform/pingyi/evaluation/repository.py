@@ -9,12 +9,11 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from pingyi.complaints.tables import Complaint
 from pingyi.core.ballots import SectionDraft, aspect_totals
 from pingyi.core.errors import Conflict, NotFound
 from pingyi.db import current_engine, fetch, write_transaction
 from pingyi.core.survey import Answer, Aspect, Department, Item, Questionnaire
-from pingyi.windows.tables import Department as DepartmentRow
+from pingyi.hall.tables import Department as DepartmentRow
 
 from .tables import Ballot, Campaign, Card, Receipt, Section, SymposiumOpinion
 
@@ -200,22 +199,6 @@ async def section_tallies(campaign_id: int, aspect_count: int) -> dict[str, dict
     return {codes[r["department"]]: {"sections": int(r["n"]), "section_sum": int(r["total"]),
                                       "aspect_sums": [int(r[f"a{i}"]) for i in range(aspect_count)]}
             for r in rows}
-
-
-async def substantiated_counts(window_from: date | None, window_to: date | None) -> dict[str, list[dict[str, Any]]]:
-    """department code → substantiated complaints decided inside [window_from, window_to]."""
-    query = Complaint.select(Complaint.tracking_code, Complaint.department.code, Complaint.decision_date,
-                             Complaint.severity).where(Complaint.state == "substantiated")
-    if window_from:
-        query = query.where(Complaint.decision_date >= window_from)
-    if window_to:
-        query = query.where(Complaint.decision_date <= window_to)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for r in await query:
-        out.setdefault(r["department.code"], []).append(
-            {"tracking_code": r["tracking_code"], "decision_date": r["decision_date"].isoformat(),
-             "severity": r["severity"]})
-    return out
 
 
 async def opinions(campaign_id: int) -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pingyi.accounts import audit
+from pingyi.audit import service as audit
 from pingyi.core import ballots as ballot_rules
 from pingyi.core import campaigns as lifecycle
 from pingyi.core import cardcodes

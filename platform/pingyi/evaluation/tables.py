@@ -8,7 +8,7 @@ from piccolo.columns import JSON, UUID, Boolean, Date, ForeignKey, Integer, Smal
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from pingyi.windows.tables import Department
+from pingyi.hall.tables import Department
 
 
 class Campaign(Table, tablename="campaign"):

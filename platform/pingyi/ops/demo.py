@@ -16,23 +16,13 @@ from pingyi.core import cardcodes
 from pingyi.core.survey import Department, Questionnaire
 from pingyi.evaluation import service as evaluation
 from pingyi.evaluation.tables import Campaign
+from pingyi.hall import service as hall
 from pingyi.publication import service as publication
 from pingyi.settings import Settings
-from pingyi.windows.tables import Department as DepartmentRow
 
 DEMO_PASSWORD = "pingyi-demo"
 DEMO_USERS = (("admin", "admin", None, "纠风办管理员"), ("investigator", "investigator", None, "调查员小李"),
               ("inspector", "inspector", None, "督查员小王"), ("liaison-d05", "liaison", "D05", "建设局联络员"))
-
-
-async def sync_departments(departments: tuple[Department, ...]) -> int:
-    """Insert departments missing from the database (existing ones are left as the office edited them)."""
-    added = 0
-    for position, dept in enumerate(departments):
-        if not await DepartmentRow.exists().where(DepartmentRow.code == dept.code):
-            await DepartmentRow(code=dept.code, name=dept.name, sort_order=(position + 1) * 10).save()
-            added += 1
-    return added
 
 
 def _demo_ballot(rng: random.Random, q: Questionnaire, departments: list[Department], bias: dict[str, float]):
@@ -68,7 +58,7 @@ async def _run_campaign(year: int, q: Questionnaire, departments: list[Departmen
 async def load_demo(settings: Settings) -> list[str]:
     catalog = load_catalog(settings.surveys_dir)
     lines = []
-    added = await sync_departments(catalog.departments)
+    added = await hall.add_missing_departments(catalog.departments)
     lines.append(f"部门：{len(catalog.departments)} 个（新增 {added} 个）")
     for username, role, dept, name in DEMO_USERS:
         if not await OfficeUser.exists().where(OfficeUser.username == username):

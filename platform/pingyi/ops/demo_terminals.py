@@ -16,7 +16,7 @@ from pathlib import Path
 from pingyi.catalog import load_catalog
 from pingyi.cli import run_db
 from pingyi.settings import Settings
-from pingyi.windows.service import seed_demo_windows
+from pingyi.ratings.service import seed_demo_windows
 
 DEMO_TERMINALS = 4
 PREFIX = "demo"

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from pingyi.accounts.guards import admin_only, current_user, requires
+from pingyi.web.guards import admin_only, current_user, requires
 from pingyi.evaluation import service as evaluation
 from pingyi.core.errors import InvalidInput, NotFound
 

@@ -11,7 +11,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from pingyi.accounts import audit
+from pingyi.audit import service as audit
+from pingyi.complaints import service as complaints_service
 from pingyi.core import campaigns as lifecycle
 from pingyi.core import scoring
 from pingyi.core.errors import InvalidInput, NotFound, StateError
@@ -33,7 +34,10 @@ async def compute_inputs(year: int) -> dict[str, Any]:
     departments = await evaluation.departments(campaign["department_codes"])
     tallies = await evaluation.section_tallies(campaign["id"], len(questionnaire.aspects))
     empty = {"sections": 0, "section_sum": 0, "aspect_sums": None}
-    complaints = await evaluation.substantiated_counts(campaign["complaint_from"], campaign["complaint_to"])
+    complaints: dict[str, list[dict[str, Any]]] = {}
+    for c in await complaints_service.substantiated_between(campaign["complaint_from"], campaign["complaint_to"]):
+        complaints.setdefault(c.department_code, []).append(
+            {"tracking_code": c.tracking_code, "decision_date": c.decision_date.isoformat(), "severity": c.severity})
     return {
         "campaign": {"year": year, "title": campaign["title"], "k": campaign["small_cell_k"],
                      "complaint_window": [campaign["complaint_from"], campaign["complaint_to"]]},

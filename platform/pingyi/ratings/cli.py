@@ -1,27 +1,19 @@
-"""Interface layer: `pingyi ingest`, `pingyi windows …`, `pingyi terminals …`, `pingyi served import` (SPEC §4)."""
+"""Interface layer: `pingyi ingest`, `pingyi terminals …`, `pingyi served import` (SPEC §4)."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from pingyi.cli import UsageError, run_db
+from pingyi.cli import UsageError, cli_actor, run_db
 from pingyi.settings import Settings
 
 from . import repository, service
 from .provisioning import INGEST_USER
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no passwd entry in some containers
-        return "cli"
 
 
 def register(sub: Any) -> None:
@@ -33,13 +25,6 @@ def register(sub: Any) -> None:
     p.add_argument("--batch-wait-ms", type=int, default=None)
     p.add_argument("--session-expiry", type=int, default=7 * 24 * 3600, help="seconds the broker keeps the session")
     p.set_defaults(handler=_ingest)
-
-    w = sub.add_parser("windows", help="窗口管理").add_subparsers(dest="windows_command", required=True)
-    a = w.add_parser("add", help="新增窗口")
-    a.add_argument("--code", required=True)
-    a.add_argument("--name", required=True)
-    a.add_argument("--department", required=True, help="department code")
-    a.set_defaults(handler=_windows_add)
 
     t = sub.add_parser("terminals", help="评价器终端").add_subparsers(dest="terminals_command", required=True)
     pr = t.add_parser("provision", help="登记终端、生成口令与 ACL，并输出终端配置")
@@ -98,16 +83,10 @@ def _ingest(args: Any, settings: Settings) -> int:
     return code
 
 
-def _windows_add(args: Any, settings: Settings) -> int:
-    run_db(settings, lambda: service.add_window(args.code, args.name, args.department, _actor()))
-    print(f"窗口 {args.code} 已创建。")
-    return 0
-
-
 def _provision(args: Any, settings: Settings) -> int:
     files = _files(args, settings)
     text = run_db(settings, lambda: service.provision_terminal(
-        args.terminal_id, args.window, scale=args.scale, armed=args.armed, actor=_actor(), files=files,
+        args.terminal_id, args.window, scale=args.scale, armed=args.armed, actor=cli_actor(), files=files,
         broker_host=args.broker_host or settings.mqtt.host, broker_port=args.broker_port or settings.mqtt.port,
         tls=args.tls, ca_file=args.ca_file))
     if files.password_file is None:
@@ -122,7 +101,7 @@ def _provision(args: Any, settings: Settings) -> int:
 
 
 def _revoke(args: Any, settings: Settings) -> int:
-    run_db(settings, lambda: service.revoke_terminal(args.terminal_id, actor=_actor(), files=_files(args, settings)))
+    run_db(settings, lambda: service.revoke_terminal(args.terminal_id, actor=cli_actor(), files=_files(args, settings)))
     print(f"终端 {args.terminal_id} 已吊销。")
     return 0
 
@@ -140,7 +119,7 @@ def _served_import(args: Any, settings: Settings) -> int:
         text = args.file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {args.file}: {exc}") from None
-    n = run_db(settings, lambda: service.import_served(text, actor=_actor(), source=args.file.name))
+    n = run_db(settings, lambda: service.import_served(text, actor=cli_actor(), source=args.file.name))
     print(f"已导入 {n} 行办件量。")
     return 0
 

@@ -1,4 +1,4 @@
-"""Interface layer: `python -m pingyi.windows.ingest [options]` — the ingest worker alone (same as `pingyi ingest`)."""
+"""Interface layer: `python -m pingyi.ratings.ingest [options]` — the ingest worker alone (same as `pingyi ingest`)."""
 
 from __future__ import annotations
 

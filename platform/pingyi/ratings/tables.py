@@ -1,27 +1,11 @@
-"""Infrastructure layer: tables of the windows context — departments, windows, terminals, ratings (SPEC §2, §4)."""
+"""Infrastructure layer: tables of the ratings context — terminals, ratings, clock offsets, quarantine, 办件量 (SPEC §4)."""
 
 from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-
-class Department(Table, tablename="department"):
-    """An evaluated department (窗口单位). `code` is stable: ties are listed by it."""
-
-    code = Varchar(length=16, unique=True, index=True)
-    name = Varchar(length=64)
-    active = Boolean(default=True)
-    sort_order = Integer(default=0)
-
-
-class Window(Table, tablename="service_window"):
-    """A service window (窗口) of a department; one terminal rates it. ("window" is reserved in SQL.)"""
-
-    code = Varchar(length=16, unique=True, index=True)
-    name = Varchar(length=64)
-    department = ForeignKey(references=Department, on_delete=OnDelete.restrict)
-    active = Boolean(default=True)
+from pingyi.hall.tables import Department, Window
 
 
 class Terminal(Table, tablename="terminal"):

@@ -1,32 +1,11 @@
-"""Infrastructure layer: queries of the windows context; rows become plain dicts/schemas here (SPEC §4)."""
+"""Infrastructure layer: queries of the ratings context; rows become plain dicts/schemas here (SPEC §4)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
-from .tables import Department, Quarantine, Rating, ServedCount, Terminal, Window
-
-
-async def department_by_code(code: str) -> dict[str, Any] | None:
-    return await Department.select().where(Department.code == code).first()
-
-
-async def window_by_code(code: str) -> dict[str, Any] | None:
-    return await Window.select().where(Window.code == code).first()
-
-
-async def windows_by_codes(codes: list[str]) -> dict[str, int]:
-    if not codes:
-        return {}
-    rows = await Window.select(Window.id, Window.code).where(Window.code.is_in(codes))
-    return {r["code"]: r["id"] for r in rows}
-
-
-async def insert_window(code: str, name: str, department_id: int) -> int:
-    row = Window(code=code, name=name, department=department_id, active=True)
-    await row.save()
-    return row.id
+from .tables import Quarantine, Rating, ServedCount, Terminal
 
 
 async def terminal_by_id(terminal_id: str) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
-"""Infrastructure layer: run a private Mosquitto from the project's deploy/mosquitto/mosquitto.conf (SPEC §4).
+"""Test support layer: run a private Mosquitto from the project's deploy/mosquitto/mosquitto.conf (SPEC §4).
 
-Used by the integration tests, the benchmark and a local demo: the project's settings (queue limits,
+Used by the integration tests and the benchmarks (never by the product): the project's settings (queue limits,
 persistence) are kept; paths, listener and authentication are rewritten for a scratch directory.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request, get
 from litestar.response import Template
 
-from pingyi.accounts.guards import current_user, office
+from pingyi.web.guards import current_user, office
 from pingyi.evaluation import service as evaluation
 from pingyi.publication import service as publication
 

@@ -1,4 +1,4 @@
-"""Service layer: windows, terminal provisioning, 差评 review, 办件量 import, fleet view, demo seed (SPEC §4, §7)."""
+"""Service layer: terminal provisioning, 差评 review, 办件量 import, fleet view, demo seed (SPEC §4, §7)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from zoneinfo import ZoneInfo
 
 from pingyi_terminal import protocol
 
-from pingyi.accounts import audit
+from pingyi.audit import service as audit
 from pingyi.core.errors import Conflict, InvalidInput, NotFound
 from pingyi.db import write_transaction
+
+from pingyi.hall import repository as hall
 
 from . import provisioning, repository
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 UTC = timezone.utc
 
 
@@ -30,23 +31,6 @@ class BrokerFiles:
     acl_file: Path | None = None
     pid_file: Path | None = None  # SIGHUP the broker after writing
     ingest_user: str = provisioning.INGEST_USER
-
-
-async def add_window(code: str, name: str, department_code: str, actor: str) -> int:
-    if not CODE_RE.fullmatch(code or ""):
-        raise InvalidInput(f"窗口编号 {code!r} 无效：1–16 位字母、数字、- 或 _。")
-    if not name.strip():
-        raise InvalidInput("窗口名称不能为空。")
-    dept = await repository.department_by_code(department_code)
-    if dept is None:
-        raise NotFound(f"窗口单位 {department_code!r} 不存在。")
-    if await repository.window_by_code(code):
-        raise Conflict(f"窗口 {code} 已存在。")
-    async with write_transaction():
-        wid = await repository.insert_window(code, name.strip(), dept["id"])
-        await audit.append(actor, "window.add", f"window:{code}", {"name": name.strip(), "department": department_code},
-                           in_transaction=True)
-    return wid
 
 
 async def provision_terminal(terminal_id: str, window_code: str, *, scale: str = "five", armed: bool = False,
@@ -61,7 +45,7 @@ async def provision_terminal(terminal_id: str, window_code: str, *, scale: str =
         raise InvalidInput(f"评价等级 {scale!r} 无效：five 或 three。")
     if terminal_id == files.ingest_user:
         raise InvalidInput(f"终端编号不能与接入服务的用户名 {files.ingest_user} 相同。")
-    window = await repository.window_by_code(window_code)
+    window = await hall.window_by_code(window_code)
     if window is None:
         raise NotFound(f"窗口 {window_code!r} 不存在；先用 `pingyi windows add` 创建。")
     existing = await repository.terminal_by_id(terminal_id)
@@ -70,7 +54,7 @@ async def provision_terminal(terminal_id: str, window_code: str, *, scale: str =
         raise Conflict(f"终端 {terminal_id} {state}。")
     password = provisioning.new_password()
     async with write_transaction():
-        await repository.insert_terminal(terminal_id, window["id"], scale, armed)
+        await repository.insert_terminal(terminal_id, window.id, scale, armed)
         await audit.append(actor, "terminal.provision", f"terminal:{terminal_id}",
                            {"window": window_code, "scale": scale, "armed": armed}, in_transaction=True)
     if files.password_file is not None:
@@ -126,7 +110,7 @@ def parse_served_csv(text: str, source: str = "CSV") -> list[tuple[int, str, str
 
 async def import_served(text: str, *, actor: str, source: str = "CSV") -> int:
     rows = parse_served_csv(text, source)
-    ids = await repository.windows_by_codes(sorted({r[1] for r in rows}))
+    ids = await hall.window_ids_by_code(sorted({r[1] for r in rows}))
     for n, code, _, _ in rows:
         if code not in ids:
             raise InvalidInput(f"{source} 第 {n} 行：窗口 {code!r} 不存在。")
@@ -182,12 +166,12 @@ async def seed_demo_windows(departments: Any, count: int = 4, prefix: str = "dem
     made: list[tuple[str, str]] = []
     for n, dep in enumerate(list(departments)[:count], start=1):
         code = dep if isinstance(dep, str) else (dep["code"] if isinstance(dep, dict) else dep.code)
-        dept = await repository.department_by_code(code)
+        dept = await hall.department_by_code(code)
         if dept is None:
             continue
         wcode, tid = f"W-{code}"[:16], f"{prefix}-{n:04d}"
-        window = await repository.window_by_code(wcode)
-        wid = window["id"] if window else await repository.insert_window(wcode, f"{dept['name']}综合窗口", dept["id"])
+        window = await hall.window_by_code(wcode)
+        wid = window.id if window else await hall.insert_window(wcode, f"{dept.name}综合窗口", dept.id)
         if await repository.terminal_by_id(tid) is None:
             await repository.insert_terminal(tid, wid, "five", False)
         made.append((tid, wcode))

@@ -1,4 +1,4 @@
-"""Test/bench layer: a replaying terminal publisher that follows pingyi_terminal.protocol (SPEC §4).
+"""Test support layer: a replaying terminal publisher that follows pingyi_terminal.protocol (SPEC §4).
 
 Not the Raspberry Pi agent: a compact stand-in for many terminals on one paho client, used by the fault tests and
 bench/ingest.py. Like the agent it keeps every event until the platform's application ack names it, re-sends

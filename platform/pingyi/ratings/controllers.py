@@ -9,7 +9,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from pingyi.accounts.guards import admin_only, current_user, requires
+from pingyi.web.guards import admin_only, current_user, requires
 
 from . import service
 from .schemas import DismissForm
@@ -21,13 +21,13 @@ LEVEL_LABELS = {"five": {5: "非常满意", 4: "满意", 3: "基本满意", 2: "
 @get("/office/terminals", guards=[requires("inspector")])
 async def fleet_page(request: Request) -> Template:
     rows = await service.fleet(request.app.state.settings.timezone)
-    return Template("windows/fleet.html", context={"terminals": rows})
+    return Template("ratings/fleet.html", context={"terminals": rows})
 
 
 @get("/office/bad-ratings", guards=[requires("inspector")])
 async def bad_ratings_page() -> Template:
     data = await service.bad_queue()
-    return Template("windows/bad_ratings.html", context={**data, "labels": LEVEL_LABELS, "error": None})
+    return Template("ratings/bad_ratings.html", context={**data, "labels": LEVEL_LABELS, "error": None})
 
 
 @post("/office/bad-ratings/{rating_id:int}/dismiss", guards=[admin_only])
@@ -40,7 +40,7 @@ async def dismiss_bad_rating(request: Request, rating_id: int,
 
 @get("/office/quarantine", guards=[admin_only])
 async def quarantine_page() -> Template:
-    return Template("windows/quarantine.html", context={"rows": await service.quarantine()})
+    return Template("ratings/quarantine.html", context={"rows": await service.quarantine()})
 
 
 ROUTES = [fleet_page, bad_ratings_page, dismiss_bad_rating, quarantine_page]

@@ -55,3 +55,9 @@ async def entries(limit: int = 200) -> list[chain.AuditRecord]:
 async def verify() -> list[str]:
     rows = await AuditEntry.select().order_by(AuditEntry.seq)
     return chain.verify_chain([_record(r) for r in rows])
+
+
+async def head() -> chain.AuditRecord | None:
+    """The newest entry: its seq and hash, kept elsewhere, detect deleted or rewritten entries later."""
+    row = await AuditEntry.select().order_by(AuditEntry.seq, ascending=False).first()
+    return _record(row) if row else None

@@ -1,0 +1,15 @@
+"""Infrastructure layer: Piccolo app registration for the ratings context (named windows before the hall move)."""
+
+import os
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+APP_CONFIG = AppConfig(
+    app_name="ratings",
+    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
+    table_classes=table_finder(modules=["pingyi.ratings.tables"], exclude_imported=True),
+    migration_dependencies=["pingyi.ops.piccolo_app"],
+    commands=[],
+)

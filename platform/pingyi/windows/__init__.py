@@ -1,1 +1,0 @@
-"""Bounded context: windows."""
