@@ -18,6 +18,7 @@ CLI_MODULES = (
     "pingyi.ops.cli",
     "pingyi.accounts.cli",
     "pingyi.evaluation.cli",
+    "pingyi.complaints.cli",
     "pingyi.publication.cli",
     "pingyi.hall.cli",
     "pingyi.ratings.cli",

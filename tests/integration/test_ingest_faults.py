@@ -20,6 +20,7 @@ import pytest
 
 from pingyi import db
 from pingyi.settings import Settings
+from pingyi.hall import service as hall_service
 from pingyi.ratings import service
 from tests.support.broker import Mosquitto
 from tests.support.loadgen import ReplayingPublisher
@@ -54,7 +55,7 @@ def make_database(terminals: list[str], extra=None) -> str:
 
         await db.migrate(db.current_engine())
         await Department.insert(Department(code="D01", name="测试局"))
-        await service.add_window("W01", "一号窗", "D01", "test")
+        await hall_service.add_window("W01", "一号窗", "D01", "test")
         for tid in terminals:
             await service.provision_terminal(tid, "W01", actor="test", files=service.BrokerFiles(),
                                              broker_host="127.0.0.1", broker_port=1883)

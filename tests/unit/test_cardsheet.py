@@ -17,7 +17,7 @@ import pytest
 from pingyi.core.cardcodes import format_code, mint_token
 from pingyi.core.errors import InvalidInput
 from pingyi.evaluation.cardsheet import CARDS_PER_PAGE, write_card_sheet, write_card_sheet_pdf
-from pingyi.publication.fonts import find_cjk_font
+from pingyi.render.fonts import find_cjk_font
 
 BASE = "https://pingyi.example.gov.cn"
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from pingyi.publication import charts
-from pingyi.publication.fonts import find_cjk_font, use_cjk_font
+from pingyi.render.fonts import find_cjk_font, use_cjk_font
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEPARTMENTS = ["县招商局", "县发改委", "县人事劳动和社会保障局", "县交警大队", "县供电公司"]

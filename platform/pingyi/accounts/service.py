@@ -11,8 +11,9 @@ from pingyi.core.errors import Conflict, InvalidInput, NotFound
 from pingyi.core.roles import ROLES
 from pingyi.hall import repository as hall
 
+from . import repository
 from .passwords import hash_password, verify_password
-from .tables import OfficeUser
+from .schemas import UserRecord
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 
@@ -46,22 +47,21 @@ async def create_user(username: str, password: str, role: str, *, department_cod
         if dept is None:
             raise NotFound(f"部门代码 {department_code} 不存在。")
         department_id = dept.id
-    if await OfficeUser.exists().where(OfficeUser.username == username):
+    if await repository.username_taken(username):
         raise Conflict(f"用户名 {username} 已存在。")
-    user = OfficeUser(username=username, password_hash=hash_password(password), role=role,
-                      department=department_id, display_name=display_name or username)
-    await user.save()
+    user_id = await repository.insert(username, hash_password(password), role, department_id,
+                                      display_name or username)
     await audit.append(actor, "user.create", f"user:{username}", {"role": role, "department": department_code})
-    return SessionUser(user.id, username, role, department_id, user.display_name)
+    return SessionUser(user_id, username, role, department_id, display_name or username)
 
 
 async def authenticate(username: str, password: str) -> SessionUser:
-    row = await OfficeUser.select().where(OfficeUser.username == username).first()
-    if row is None or not row["active"] or not verify_password(row["password_hash"], password):
+    found = await repository.credentials(username)
+    if found is None or not found.user.active or not verify_password(found.password_hash, password):
         raise InvalidInput("用户名或密码错误。")
-    return SessionUser(row["id"], row["username"], row["role"], row["department"], row["display_name"])
+    u = found.user
+    return SessionUser(u.id, u.username, u.role, u.department_id, u.display_name)
 
 
-async def list_users() -> list[dict[str, Any]]:
-    return await OfficeUser.select(OfficeUser.id, OfficeUser.username, OfficeUser.display_name, OfficeUser.role,
-                                   OfficeUser.department.code, OfficeUser.active).order_by(OfficeUser.username)
+async def list_users() -> list[UserRecord]:
+    return await repository.users()

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime, timezone
 from typing import Any
 
 from pingyi.core import audit as chain
 from pingyi.db import write_transaction
 
-from .tables import AuditEntry
-
-
-def _record(row: dict[str, Any]) -> chain.AuditRecord:
-    detail = row["detail"]
-    if isinstance(detail, str):
-        detail = json.loads(detail)
-    return chain.AuditRecord(seq=row["seq"], at=row["at"], actor=row["actor"], action=row["action"],
-                             subject=row["subject"], detail=detail, prev_hash=row["prev_hash"], hash=row["hash"])
+from . import repository
+from .schemas import ChainHead
 
 
 async def append(actor: str, action: str, subject: str, detail: dict[str, Any] | None = None,
@@ -39,25 +31,20 @@ async def append(actor: str, action: str, subject: str, detail: dict[str, Any] |
 
 
 async def _append_now(actor: str, action: str, subject: str, detail: dict[str, Any], when: str) -> chain.AuditRecord:
-    last = await AuditEntry.select().order_by(AuditEntry.seq, ascending=False).first()
-    record = chain.next_record(_record(last) if last else None, when, actor, action, subject, detail)
-    await AuditEntry.insert(AuditEntry(seq=record.seq, at=record.at, actor=record.actor, action=record.action,
-                                       subject=record.subject, detail=json.dumps(record.detail, ensure_ascii=False),
-                                       prev_hash=record.prev_hash, hash=record.hash))
+    record = chain.next_record(await repository.newest(), when, actor, action, subject, detail)
+    await repository.insert(record)
     return record
 
 
 async def entries(limit: int = 200) -> list[chain.AuditRecord]:
-    rows = await AuditEntry.select().order_by(AuditEntry.seq, ascending=False).limit(limit)
-    return [_record(r) for r in reversed(rows)]
+    return await repository.newest_entries(limit)
 
 
 async def verify() -> list[str]:
-    rows = await AuditEntry.select().order_by(AuditEntry.seq)
-    return chain.verify_chain([_record(r) for r in rows])
+    return chain.verify_chain(await repository.all_entries())
 
 
-async def head() -> chain.AuditRecord | None:
-    """The newest entry: its seq and hash, kept elsewhere, detect deleted or rewritten entries later."""
-    row = await AuditEntry.select().order_by(AuditEntry.seq, ascending=False).first()
-    return _record(row) if row else None
+async def head() -> ChainHead | None:
+    """The newest entry's seq and hash: kept elsewhere, they detect deleted or rewritten entries later."""
+    newest = await repository.newest()
+    return ChainHead(seq=newest.seq, hash=newest.hash) if newest else None

@@ -18,7 +18,7 @@ import qrcode
 import qrcode.constants
 
 from pingyi.core.errors import InvalidInput
-from pingyi.publication.fonts import MONO_FAMILY, use_cjk_font
+from pingyi.render.fonts import MONO_FAMILY, use_cjk_font
 
 A4_INCHES = (8.27, 11.69)
 COLUMNS, ROWS = 2, 4

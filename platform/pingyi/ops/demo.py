@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from pingyi.accounts import service as accounts
-from pingyi.accounts.tables import OfficeUser
+from pingyi.accounts import repository as accounts_repository
 from pingyi.catalog import load_catalog
 from pingyi.complaints import service as complaints
 from pingyi.core import cardcodes
@@ -61,7 +61,7 @@ async def load_demo(settings: Settings) -> list[str]:
     added = await hall.add_missing_departments(catalog.departments)
     lines.append(f"部门：{len(catalog.departments)} 个（新增 {added} 个）")
     for username, role, dept, name in DEMO_USERS:
-        if not await OfficeUser.exists().where(OfficeUser.username == username):
+        if not await accounts_repository.username_taken(username):
             await accounts.create_user(username, DEMO_PASSWORD, role, department_code=dept, display_name=name,
                                        actor="demo")
     departments = list(catalog.departments)

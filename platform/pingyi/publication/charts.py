@@ -10,7 +10,7 @@ import io
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
 
-from pingyi.publication.fonts import use_cjk_font
+from pingyi.render.fonts import use_cjk_font
 
 DPI = 120
 WIDTH_IN = 8.0

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
@@ -12,6 +11,7 @@ from pingyi.evaluation import service as evaluation
 from pingyi.core.errors import InvalidInput, NotFound
 
 from . import service
+from .schemas import BulletinDocument, ResultsDocument
 
 
 @get("/results")
@@ -34,9 +34,9 @@ async def results_chart(year: int) -> Response:
 
 
 @get("/api/v1/results/{year:int}")
-async def results_api(year: int) -> dict[str, Any]:
+async def results_api(year: int) -> ResultsDocument:
     """Published results of a campaign: each department's figures, grade, rank and point-by-point explanation."""
-    return await service.published_results(year)
+    return msgspec.convert(await service.published_results(year), ResultsDocument)
 
 
 @get("/bulletin/{year:int}")
@@ -45,9 +45,9 @@ async def bulletin_page(year: int) -> Template:
 
 
 @get("/api/v1/bulletin/{year:int}")
-async def bulletin_api(year: int) -> dict[str, Any]:
+async def bulletin_api(year: int) -> BulletinDocument:
     """Every receipt code and each department's sections (one points digit per item), shuffled per department."""
-    return await service.bulletin(year)
+    return msgspec.convert(await service.bulletin(year), BulletinDocument)
 
 
 @get("/receipt")

@@ -7,7 +7,6 @@ with a reason. Publishing makes one version public.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,11 +19,8 @@ from pingyi.core.snapshot import inputs_digest, to_plain
 from pingyi.db import write_transaction
 from pingyi.evaluation import repository as evaluation
 
-from .tables import Publication, Snapshot
-
-
-def _load(raw: Any) -> Any:
-    return json.loads(raw) if isinstance(raw, str) else raw
+from . import repository
+from .schemas import SnapshotRecord
 
 
 async def compute_inputs(year: int) -> dict[str, Any]:
@@ -81,70 +77,53 @@ async def compute_snapshot(year: int, *, actor: str, reason: str = "") -> dict[s
     digest = inputs_digest(inputs)
     payload = build_payload(inputs)
     async with write_transaction():
-        last = await Snapshot.select(Snapshot.version, Snapshot.digest).where(Snapshot.campaign == campaign["id"])\
-            .order_by(Snapshot.version, ascending=False).first()
-        version = (last["version"] + 1) if last else 1
+        last = await repository.latest_version(campaign["id"])
+        version = (last + 1) if last else 1
         if last and not reason.strip():
-            raise InvalidInput(f"已有第 {last['version']} 版结果：重新计算即为更正，请填写更正理由。")
+            raise InvalidInput(f"已有第 {last} 版结果：重新计算即为更正，请填写更正理由。")
         payload = {**payload, "version": version, "digest": digest,
                    "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reason": reason.strip()}
-        await Snapshot(key=f"{campaign['id']}:{version}", campaign=campaign["id"], version=version, digest=digest,
-                       payload=json.dumps(payload, ensure_ascii=False), reason=reason.strip(),
-                       created_by=actor).save()
+        await repository.insert_snapshot(campaign["id"], version, digest, payload, reason.strip(), actor)
         await audit.append(actor, "snapshot.compute", f"campaign:{year}",
                            {"version": version, "digest": digest, "reason": reason.strip()}, in_transaction=True)
     return payload
 
 
-async def snapshots(year: int) -> list[dict[str, Any]]:
+async def snapshots(year: int) -> list[SnapshotRecord]:
     campaign = await evaluation.campaign_row(year)
-    rows = await Snapshot.select().where(Snapshot.campaign == campaign["id"]).order_by(Snapshot.version,
-                                                                                       ascending=False)
-    published = await _published_row(campaign["id"])
-    for r in rows:
-        r["payload"] = _load(r["payload"])
-        r["is_public"] = bool(published and published["snapshot"] == r["id"])
-    return rows
+    published = await repository.latest_publication(campaign["id"])
+    return await repository.snapshots(campaign["id"], published.snapshot_id if published else None)
 
 
 async def publish(year: int, version: int, *, actor: str, reason: str = "") -> None:
     campaign = await evaluation.campaign_row(year)
     new_state = lifecycle.transition(campaign["state"], "publish")
-    snap = await Snapshot.select(Snapshot.id).where((Snapshot.campaign == campaign["id"]) &
-                                                    (Snapshot.version == version)).first()
-    if snap is None:
+    snap_id = await repository.snapshot_id(campaign["id"], version)
+    if snap_id is None:
         raise NotFound(f"{year} 年度第 {version} 版结果不存在。")
-    previous = await _published_row(campaign["id"])
+    previous = await repository.latest_publication(campaign["id"])
     if previous and not reason.strip():
         raise InvalidInput("结果已公布过：公布新版本需要填写更正理由。")
     async with write_transaction():
-        await Publication(snapshot=snap["id"], campaign=campaign["id"], reason=reason.strip(),
-                          published_by=actor).save()
+        await repository.insert_publication(snap_id, campaign["id"], reason.strip(), actor)
         await evaluation.update_campaign(campaign["id"], {"state": new_state})
         await audit.append(actor, "results.publish", f"campaign:{year}", {"version": version,
                                                                          "reason": reason.strip()},
                            in_transaction=True)
 
 
-async def _published_row(campaign_id: int) -> dict[str, Any] | None:
-    return await Publication.select().where(Publication.campaign == campaign_id)\
-        .order_by(Publication.id, ascending=False).first()
-
-
 async def published_results(year: int) -> dict[str, Any]:
     """The public results: the newest published snapshot of the campaign."""
     campaign = await evaluation.campaign_row(year)
-    pub = await _published_row(campaign["id"])
+    pub = await repository.latest_publication(campaign["id"])
     if pub is None:
         raise NotFound(f"{year} 年度评议结果尚未公布。")
-    snap = await Snapshot.select(Snapshot.payload).where(Snapshot.id == pub["snapshot"]).first()
-    payload = _load(snap["payload"])
-    return {**payload, "published_at": pub["published_at"].isoformat(timespec="seconds")}
+    payload = await repository.snapshot_payload(pub.snapshot_id)
+    return {**payload, "published_at": pub.published_at.isoformat(timespec="seconds")}
 
 
 async def published_years() -> list[int]:
-    rows = await Publication.select(Publication.campaign.year).distinct()
-    return sorted({r["campaign.year"] for r in rows}, reverse=True)
+    return await repository.published_years()
 
 
 async def bulletin(year: int) -> dict[str, Any]:

@@ -9,7 +9,7 @@ with the same values: the payload must be the canonical encoding (re-encoding th
 duplicate or unknown field, no float for an int, no whitespace), the (kind, level, scale, flags) combination must
 be one protocol.Event accepts (table built by asking protocol.Event), integers in protocol's ranges, and the terminal,
 epoch and boot ids already seen valid by protocol. Anything else goes through `protocol.decode_event`, the one definition
-of the format, which accepts it or says why not. tests/contracts checks both agree.
+of the format, which accepts it or says why not. tests/contracts/test_ingest_contract.py checks both agree.
 """
 
 from __future__ import annotations

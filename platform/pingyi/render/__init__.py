@@ -1,0 +1,1 @@
+"""Infrastructure layer: rendering shared by contexts — the CJK font for charts and printed PDFs."""
