@@ -8,10 +8,11 @@ result (`raw`, `unfloored`, `final`) are display copies; the exact fractions tra
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from pingyi.core.errors import InvalidInput
 
