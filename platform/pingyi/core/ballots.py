@@ -81,7 +81,7 @@ def section_total(answers: str) -> int:
     return sum(item_points(answers))
 
 
-def _clean_opinion(text: Any) -> str:
+def _clean_opinion(text: object) -> str:
     if text is None:
         return ""
     if not isinstance(text, str):
@@ -89,7 +89,7 @@ def _clean_opinion(text: Any) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def _is_answered(value: Any) -> bool:
+def _is_answered(value: object) -> bool:
     return not (value is None or (isinstance(value, str) and not value.strip()))
 
 
