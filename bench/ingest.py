@@ -66,6 +66,7 @@ def child_pub(args: argparse.Namespace) -> int:
 
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
+
     from pingyi_terminal import protocol
 
     msgs = _payloads(args.terminals, args.n, args.epoch, int(time.time() * 1000) - 86_400_000)
@@ -130,6 +131,7 @@ def child_rawsub(args: argparse.Namespace) -> int:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
     from paho.mqtt.subscribeoptions import SubscribeOptions
+
     from pingyi_terminal import protocol
 
     got = [0]
@@ -213,7 +215,8 @@ def raw_rate(port: int, n: int, terminals: int) -> float:
             print(f"  [raw] only {r['received']:,} of {n:,} received")
             return r["received"] / (time.monotonic() - p["t0"])
         secs = r["t_last"] - p["t0"]
-        print(f"  [raw] {n:,} messages received in {secs:.2f}s (publisher's own rate {n / (p['t_published'] - p['t0']):,.0f}/s)")
+        own_rate = n / (p["t_published"] - p["t0"])
+        print(f"  [raw] {n:,} messages received in {secs:.2f}s (publisher's own rate {own_rate:,.0f}/s)")
         return n / secs
     finally:
         pub.close()

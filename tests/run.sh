@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command: install what the tests need, make sure PostgreSQL and Mosquitto are up,
-# and run the whole suite. Extra arguments go to pytest.
+# The README's test command: install what the tests need, run the lint and type gates, make sure PostgreSQL
+# and Mosquitto are up, and run the whole suite. Extra arguments go to pytest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -23,6 +23,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 "$root/deploy/bootstrap.sh" test,terminal
+
+# Gates (docs/architecture.md, "Gates"): ruff on the whole tree, then mypy --strict on the folders that
+# pyproject.toml's [tool.mypy] `files` lists. Either one failing fails the command, with its findings above.
+if ! "$root/.venv/bin/ruff" check .; then
+  echo "tests/run.sh: ruff found the problems above; the tests did not run." >&2
+  exit 1
+fi
+if ! "$root/.venv/bin/mypy"; then
+  echo "tests/run.sh: mypy --strict found the problems above; the tests did not run." >&2
+  exit 1
+fi
+
 "$root/deploy/services.sh" ensure
 
 export PYTHONDONTWRITEBYTECODE=1

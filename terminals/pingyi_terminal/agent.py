@@ -16,8 +16,9 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import protocol, rules, sdnotify
 from ._version import __version__
@@ -62,7 +63,7 @@ class Agent:
         self.transport = transport
         self.clock: Clock = clock or SystemClock()
         self.boot = boot or boot_id()
-        self.inputs: "queue.Queue[Any]" = queue.Queue()
+        self.inputs: queue.Queue[Any] = queue.Queue()
         self.outbox = outbox or Outbox(config.outbox, config.terminal_id)
         self.hardware = hardware or Hardware(config.pins, self.inputs, self.clock, pin_factory=pin_factory)
         self.rules = rules.Rules(armed_mode=config.rules.armed_mode,
@@ -77,7 +78,7 @@ class Agent:
         self._stopped = threading.Event()
         self._shutdown_lock = threading.Lock()
         self._shutdown = False
-        self._acks: "queue.SimpleQueue[protocol.Ack]" = queue.SimpleQueue()
+        self._acks: queue.SimpleQueue[protocol.Ack] = queue.SimpleQueue()
         self._connected = False
         self._reconnected = False
         self._conn_lock = threading.Lock()
@@ -242,9 +243,8 @@ class Agent:
                         self._inflight.clear()  # re-send everything unacked after a reconnect
                         retry_at = 0.0
                         next_hb = now
-                if connected and now >= retry_at:
-                    if not self._send_pending(now):
-                        retry_at = now + PUBLISH_RETRY_S
+                if connected and now >= retry_at and not self._send_pending(now):
+                    retry_at = now + PUBLISH_RETRY_S
                 if connected and now >= next_hb:
                     self._heartbeat()
                     next_hb = now + hb_every

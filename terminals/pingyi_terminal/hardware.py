@@ -7,6 +7,7 @@ neither the citizen nor anyone watching learns how a press was rated or whether 
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -38,7 +39,7 @@ class Input:
 class Hardware:
     """Owns the gpiozero devices. ``close()`` releases the pins."""
 
-    def __init__(self, pins: PinsConfig, inputs: "queue.Queue[Input]", clock: Clock,
+    def __init__(self, pins: PinsConfig, inputs: queue.Queue[Input], clock: Clock,
                  pin_factory: Any | None = None) -> None:
         self._inputs = inputs
         self._clock = clock
@@ -99,8 +100,6 @@ class Hardware:
 
     def close(self) -> None:
         for dev in reversed(self._devices):
-            try:
+            with contextlib.suppress(Exception):  # closing is best effort
                 dev.close()
-            except Exception:  # pragma: no cover - closing is best effort
-                pass
         self._devices.clear()

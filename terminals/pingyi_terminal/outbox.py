@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from . import protocol
 from .protocol import Event
@@ -64,7 +64,7 @@ class Outbox:
         self._closed = False
 
     # -- transactions ------------------------------------------------------------------------------
-    def _tx(self) -> "_Tx":
+    def _tx(self) -> _Tx:
         return _Tx(self._db)
 
     # -- writes --------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ class Outbox:
                 self._closed = True
                 self._db.close()
 
-    def __enter__(self) -> "Outbox":
+    def __enter__(self) -> Outbox:
         return self
 
     def __exit__(self, *exc: object) -> None:

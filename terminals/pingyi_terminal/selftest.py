@@ -9,7 +9,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import protocol
 from .clock import SystemClock
@@ -23,7 +24,7 @@ def run_selftest(config: Config, *, pin_factory: Any | None = None, out: Callabl
                  timeout_s: float = 30.0, led_s: float = 1.0, prompt: Prompt | None = None,
                  check_mqtt: bool = True, mqtt_timeout_s: float = 10.0) -> int:
     """Returns 0 when every step passed, 1 otherwise."""
-    inputs: "queue.Queue[Input]" = queue.Queue()
+    inputs: queue.Queue[Input] = queue.Queue()
     failures: list[str] = []
     hw = Hardware(config.pins, inputs, SystemClock(use_timedatectl=False), pin_factory=pin_factory)
     try:

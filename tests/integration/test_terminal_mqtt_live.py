@@ -175,9 +175,9 @@ class OwnBroker:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise AssertionError("own mosquitto did not start")
+                    raise AssertionError("own mosquitto did not start") from exc
                 time.sleep(0.05)  # polling a port that is coming up; bounded by the deadline
 
     def stop(self) -> None:

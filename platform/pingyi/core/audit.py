@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from pingyi.core.errors import InvalidInput
 from pingyi.core.snapshot import canonical_json, to_plain
@@ -43,7 +44,7 @@ def format_at(at: _dt.datetime | str) -> str:
         at = parsed
     if not isinstance(at, _dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise InvalidInput("审计时间必须带时区（UTC）。", {"field": "at"})
-    return at.astimezone(_dt.timezone.utc).isoformat()
+    return at.astimezone(_dt.UTC).isoformat()
 
 
 def chain_hash(prev_hash: str, seq: int, at: str, actor: str, action: str, subject: str,

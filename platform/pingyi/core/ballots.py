@@ -13,8 +13,9 @@ Decisions (SPEC is silent):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from pingyi.core.errors import InvalidInput
 from pingyi.core.survey import Questionnaire
@@ -80,7 +81,7 @@ def section_total(answers: str) -> int:
     return sum(item_points(answers))
 
 
-def _clean_opinion(text: Any) -> str:
+def _clean_opinion(text: object) -> str:
     if text is None:
         return ""
     if not isinstance(text, str):
@@ -88,7 +89,7 @@ def _clean_opinion(text: Any) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def _is_answered(value: Any) -> bool:
+def _is_answered(value: object) -> bool:
     return not (value is None or (isinstance(value, str) and not value.strip()))
 
 
@@ -165,7 +166,8 @@ def validate_ballot(
             messages.append(f"{name_of(code)}：意见共 {len(text)} 字，超过 {max_opinion_chars} 字的上限，请精简。")
             details.setdefault("opinion_too_long", {})[code] = len(text)
         if code not in attempted:
-            messages.append(f"{name_of(code)}：填写了意见但没有评议。请对该部门 {len(item_ids)} 项全部作答，或清空该意见。")
+            messages.append(f"{name_of(code)}：填写了意见但没有评议。"
+                            f"请对该部门 {len(item_ids)} 项全部作答，或清空该意见。")
             details.setdefault("opinion_without_answers", []).append(code)
         cleaned[code] = text
 

@@ -116,5 +116,6 @@ def normalize_tracking_code(typed: str) -> str:
     """Canonical "C-XXXX-XXXX-XXXX-XXXX" from what a person typed (prefix optional)."""
     return _normalize_prefixed(
         typed, TRACKING_PREFIX, TRACKING_LENGTH,
-        f"投诉查询码格式不正确：应为 C- 加 {TRACKING_LENGTH} 位字母或数字，例如 C-7K2M-Q9XD-4HZT-8WPA。", "tracking_code",
+        f"投诉查询码格式不正确：应为 C- 加 {TRACKING_LENGTH} 位字母或数字，例如 C-7K2M-Q9XD-4HZT-8WPA。",
+        "tracking_code",
     )

@@ -12,7 +12,7 @@ complaint is closed for good (a new complaint is filed instead).
 from __future__ import annotations
 
 import datetime as _dt
-from typing import AbstractSet
+from collections.abc import Set
 
 from pingyi.core.errors import InvalidInput, StateError
 
@@ -101,15 +101,15 @@ def transition(current_state: str, action: str, *, actor: str, reason: str | Non
     return target
 
 
-def _is_working_day(day: _dt.date, holidays: AbstractSet[_dt.date], workdays: AbstractSet[_dt.date]) -> bool:
+def _is_working_day(day: _dt.date, holidays: Set[_dt.date], workdays: Set[_dt.date]) -> bool:
     if day in workdays:
         return True
     return day.weekday() < 5 and day not in holidays
 
 
 def due_date(received_on: _dt.date, working_days: int = DEFAULT_WORKING_DAYS,
-             holidays: AbstractSet[_dt.date] = frozenset(),
-             workdays: AbstractSet[_dt.date] = frozenset()) -> _dt.date:
+             holidays: Set[_dt.date] = frozenset(),
+             workdays: Set[_dt.date] = frozenset()) -> _dt.date:
     """The last day of the investigation: the `working_days`-th working day after the day of receipt.
 
     `holidays` are days off on weekdays; `workdays` are weekend days worked (调休 make-up days).
@@ -126,8 +126,8 @@ def due_date(received_on: _dt.date, working_days: int = DEFAULT_WORKING_DAYS,
 
 def is_overdue(received_on: _dt.date, today: _dt.date, state: str,
                working_days: int = DEFAULT_WORKING_DAYS,
-               holidays: AbstractSet[_dt.date] = frozenset(),
-               workdays: AbstractSet[_dt.date] = frozenset()) -> bool:
+               holidays: Set[_dt.date] = frozenset(),
+               workdays: Set[_dt.date] = frozenset()) -> bool:
     """True when a still open complaint (received / investigating) is past its due date."""
     if state not in OPEN_STATES:
         return False

@@ -8,10 +8,11 @@ result (`raw`, `unfloored`, `final`) are display copies; the exact fractions tra
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Iterable, Sequence
+from typing import Any, TypedDict
 
 from pingyi.core.errors import InvalidInput
 
@@ -205,7 +206,25 @@ def _check_tallies(tallies: Sequence[DepartmentTally], k: int, penalty: int) -> 
         raise InvalidInput("".join(problems), {"problems": problems})
 
 
-def _score_one(t: DepartmentTally, k: int, penalty_per: int) -> dict[str, Any]:
+class _Scored(TypedDict):
+    """The DepartmentResult fields `_score_one` computes from one tally alone."""
+
+    raw: Decimal | None
+    raw_exact: Fraction | None
+    penalty: int
+    unfloored: Decimal | None
+    unfloored_exact: Fraction | None
+    final: Decimal | None
+    final_exact: Fraction | None
+    published: Decimal | None
+    grade: str | None
+    grade_label: str | None
+    small_cell: bool
+    consequences: tuple[str, ...]
+    explanation: list[str]
+
+
+def _score_one(t: DepartmentTally, k: int, penalty_per: int) -> _Scored:
     """Everything except the rank (which needs all departments)."""
     penalty = penalty_per * t.substantiated
     lines: list[str] = []
@@ -215,9 +234,9 @@ def _score_one(t: DepartmentTally, k: int, penalty_per: int) -> dict[str, Any]:
             lines.append(f"属实投诉 {t.substantiated} 件（照常列示）。")
         else:
             lines.append("无属实投诉。")
-        return dict(raw=None, raw_exact=None, penalty=0, unfloored=None, unfloored_exact=None,
-                    final=None, final_exact=None, published=None, grade=None, grade_label=None,
-                    small_cell=True, consequences=(), explanation=lines)
+        return _Scored(raw=None, raw_exact=None, penalty=0, unfloored=None, unfloored_exact=None,
+                       final=None, final_exact=None, published=None, grade=None, grade_label=None,
+                       small_cell=True, consequences=(), explanation=lines)
 
     raw = Fraction(t.section_sum, t.section_count)
     unfloored = raw - penalty
@@ -238,7 +257,7 @@ def _score_one(t: DepartmentTally, k: int, penalty_per: int) -> dict[str, Any]:
     lines.append(f"公布分 {published:f}（四舍五入保留两位小数），等级 {GRADE_LABELS[grade]}")
     if small_cell:
         lines.append(f"完整评议少于 {k} 份：照常计分定级，但逐项明细和意见不向部门和公众提供（小样本保护）")
-    return dict(
+    return _Scored(
         raw=_half_up(raw, DISPLAY_PLACES), raw_exact=raw, penalty=penalty,
         unfloored=_half_up(unfloored, DISPLAY_PLACES), unfloored_exact=unfloored,
         final=_half_up(final, DISPLAY_PLACES), final_exact=final,
@@ -258,18 +277,18 @@ def score_campaign(
     tallies = list(tallies)
     _check_tallies(tallies, k, penalty)
     scored = [(t, _score_one(t, k, penalty)) for t in tallies]
-    rated = sorted((p for p in scored if p[1]["published"] is not None),
-                   key=lambda p: (-p[1]["published"], p[0].code))
+    rated = sorted(((t, s, s["published"]) for t, s in scored if s["published"] is not None),
+                   key=lambda r: (-r[2], r[0].code))
     unrated = sorted((p for p in scored if p[1]["published"] is None), key=lambda p: p[0].code)
 
-    shared = Counter(s["published"] for _, s in rated)
+    shared = Counter(published for _, _, published in rated)
     results: list[DepartmentResult] = []
     rank = 0
     previous: Decimal | None = None
-    for position, (t, s) in enumerate(rated, start=1):
-        if s["published"] != previous:
-            rank, previous = position, s["published"]
-        tied = shared[s["published"]] > 1
+    for position, (t, s, published) in enumerate(rated, start=1):
+        if published != previous:
+            rank, previous = position, published
+        tied = shared[published] > 1
         s["explanation"].append(f"排名第 {rank} 位" + ("（与同分部门并列，按部门代码先后列示）" if tied else ""))
         results.append(DepartmentResult(t.code, t.name, t.section_count, t.section_sum,
                                         substantiated=t.substantiated, rank=rank, **s))

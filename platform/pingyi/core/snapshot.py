@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 
-def _plain(obj: Any) -> Any:
+def _plain(obj: object) -> Any:
     """Convert to JSON-native values (dict/list/str/int/float/bool/None)."""
     if obj is None or isinstance(obj, (str, bool, int)):
         return obj
@@ -60,16 +60,16 @@ def _plain(obj: Any) -> Any:
     raise TypeError(f"canonical JSON cannot encode {type(obj).__name__}")
 
 
-def to_plain(obj: Any) -> Any:
+def to_plain(obj: object) -> Any:
     """The JSON-native value that `canonical_json` encodes (what a JSON column gives back when reloaded)."""
     return _plain(obj)
 
 
-def canonical_json(obj: Any) -> str:
+def canonical_json(obj: object) -> str:
     """One text per value: equal inputs give equal text on every machine."""
     return json.dumps(_plain(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def inputs_digest(obj: Any) -> str:
+def inputs_digest(obj: object) -> str:
     """sha256 hex of the canonical JSON of `obj`: identical inputs, identical digest; any change alters it."""
     return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()

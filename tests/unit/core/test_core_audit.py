@@ -4,13 +4,14 @@ import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 
 from pingyi.core.audit import GENESIS, AuditRecord, chain_hash, next_record, verify_chain
 from pingyi.core.errors import InvalidInput
 
-T0 = dt.datetime(2024, 12, 16, 8, 30, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 12, 16, 8, 30, tzinfo=dt.UTC)
 
 
 def build(n=5):
@@ -26,7 +27,7 @@ def test_intact_chain_verifies():
     records = build()
     assert records[0].seq == 1 and records[0].prev_hash == GENESIS
     assert [r.seq for r in records] == [1, 2, 3, 4, 5]
-    assert all(b.prev_hash == a.hash for a, b in zip(records, records[1:]))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(records))
     assert verify_chain(records) == []
     assert verify_chain(records, expected_head=records[-1].hash) == []
     assert verify_chain([]) == [] and verify_chain([], expected_head=GENESIS) == []

@@ -7,11 +7,13 @@ from pingyi.core.errors import InvalidInput
 from pingyi.core.survey import Answer, Aspect, Item, Questionnaire
 
 ASPECTS = ["工作作风", "服务态度", "办事效率", "政策宣传", "勤政廉洁"]
-ANSWERS = (Answer("satisfied", "满意", 5), Answer("basically_satisfied", "基本满意", 3), Answer("unsatisfied", "不满意", 0))
+ANSWERS = (
+    Answer("satisfied", "满意", 5), Answer("basically_satisfied", "基本满意", 3), Answer("unsatisfied", "不满意", 0),
+)
 Q = Questionnaire(
     "年度评议",
     tuple(Aspect(f"a{n}", name, tuple(Item(f"{letter}{i}", f"问题{letter}{i}") for i in range(1, 5)))
-          for n, (letter, name) in enumerate(zip("ABCDE", ASPECTS))),
+          for n, (letter, name) in enumerate(zip("ABCDE", ASPECTS, strict=True))),
     ANSWERS,
 )
 DEPTS = {"D04": "县国土资源局", "D01": "县招商局", "D02": "县发改委"}
@@ -66,7 +68,8 @@ def test_all_problems_reported_at_once():
     assert d["opinion_too_long"] == {"D01": 1001}
     assert d["opinion_without_answers"] == ["D04"]
     msg = err.value.message
-    for fragment in ("县招商局：还有 19 项未作答", "X99", "Z9", "great", "1001 字", "县国土资源局：填写了意见但没有评议"):
+    for fragment in ("县招商局：还有 19 项未作答", "X99", "Z9", "great", "1001 字",
+                     "县国土资源局：填写了意见但没有评议"):
         assert fragment in msg
 
 

@@ -60,7 +60,8 @@ def test_refused_transitions(state, action):
                      id="unknown severity"),
         pytest.param("investigating", "unsubstantiate", {"actor": "李四", "reason": "r", "severity": "general"},
                      "severity", id="severity on unsubstantiated"),
-        pytest.param("substantiated", "reopen", {"actor": "李四", "reason": None}, "reason", id="reopen without reason"),
+        pytest.param("substantiated", "reopen", {"actor": "李四", "reason": None}, "reason",
+                     id="reopen without reason"),
     ],
 )
 def test_missing_fields(state, action, kw, missing):

@@ -196,7 +196,7 @@ def test_consequences(grade_total, expected):
 
 
 def test_thresholds_are_decimal_constants():
-    assert SATISFIED_MIN == Decimal("85.00") and BASICALLY_SATISFIED_MIN == Decimal("70.00")
+    assert (Decimal("85.00"), Decimal("70.00")) == (SATISFIED_MIN, BASICALLY_SATISFIED_MIN)
 
 
 def test_to_dict_is_json_safe():
@@ -211,7 +211,8 @@ def test_to_dict_is_json_safe():
 @pytest.mark.parametrize(
     "tallies, kwargs",
     [
-        pytest.param([DepartmentTally("A", "甲", 1, 1, 0), DepartmentTally("A", "乙", 1, 1, 0)], {}, id="duplicate code"),
+        pytest.param([DepartmentTally("A", "甲", 1, 1, 0), DepartmentTally("A", "乙", 1, 1, 0)], {},
+                     id="duplicate code"),
         pytest.param([DepartmentTally("A", "甲", -1, 0, 0)], {}, id="negative count"),
         pytest.param([DepartmentTally("A", "甲", 0, 5, 0)], {}, id="sum without sections"),
         pytest.param([], {"k": 0}, id="k must be ≥ 1"),

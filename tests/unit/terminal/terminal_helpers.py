@@ -87,7 +87,7 @@ class Harness:
 
         self.agent.handle_input = handle  # instance attribute: the input loop calls this one
 
-    def start(self) -> "Harness":
+    def start(self) -> Harness:
         self.agent.start()
         return self
 

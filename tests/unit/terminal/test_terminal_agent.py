@@ -8,7 +8,7 @@ from pingyi_terminal import protocol
 from pingyi_terminal.outbox import Outbox
 from pingyi_terminal.publisher import FakeTransport
 
-from terminal_helpers import HookPin, LED
+from terminal_helpers import LED, HookPin
 
 
 def test_press_is_committed_before_the_led_lights(harness, tmp_path):

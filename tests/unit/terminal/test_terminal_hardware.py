@@ -19,7 +19,7 @@ from terminal_helpers import ARM, BUZZER, FIVE_PINS, LED, make_config
 def test_callbacks_only_enqueue_stamped_inputs(factory, tmp_path):
     cfg = make_config(tmp_path, armed=True, buzzer=True)
     clock = FakeClock(wall_ms=42, mono_ms=7, synced=False)
-    q: "queue.Queue[Input]" = queue.Queue()
+    q: queue.Queue[Input] = queue.Queue()
     hw = Hardware(cfg.pins, q, clock, pin_factory=factory)
     try:
         factory.pin(FIVE_PINS[2]).drive_low()
@@ -126,7 +126,7 @@ def test_selftest_passes_when_every_button_answers(factory, tmp_path):
     rc = run_selftest(cfg, pin_factory=factory, out=lines.append, timeout_s=5, led_s=0, prompt=press,
                       check_mqtt=False)
     assert rc == 0, lines
-    assert sum("ok" == line.strip() for line in lines) == 6
+    assert sum(line.strip() == "ok" for line in lines) == 6
     assert any("非常满意" in line for line in lines) and lines[-1] == "self-test passed"
 
 
