@@ -28,7 +28,7 @@ APP_MODULES = (
 )
 
 
-def make_engine(db: DatabaseSettings, *, create_dirs: bool = True) -> Engine:
+def make_engine(db: DatabaseSettings, *, create_dirs: bool = True) -> Engine[Any]:
     if db.is_sqlite:
         if create_dirs:
             db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,10 +45,10 @@ def all_tables() -> list[type[Table]]:
     return tables
 
 
-_ENGINE: Engine | None = None  # the process's one engine, bound by use_engine()
+_ENGINE: Engine[Any] | None = None  # the process's one engine, bound by use_engine()
 
 
-def use_engine(engine: Engine) -> None:
+def use_engine(engine: Engine[Any]) -> None:
     """Bind every table (and Piccolo's migration machinery, through piccolo_conf.DB) to `engine`.
 
     One engine per process at a time, made from the settings given to create_app() or to a command."""
@@ -59,13 +59,13 @@ def use_engine(engine: Engine) -> None:
         table._meta.db = engine
 
 
-def current_engine() -> Engine:
+def current_engine() -> Engine[Any]:
     if _ENGINE is None:
         raise RuntimeError("no database engine is bound: call pingyi.db.use_engine() first")
     return _ENGINE
 
 
-def engine_for_piccolo_cli() -> Engine:
+def engine_for_piccolo_cli() -> Engine[Any]:
     """What piccolo_conf.DB answers: the bound engine, or, when Piccolo's own CLI runs (`piccolo migrations …`)
     and nothing is bound yet, one made from the environment at that moment (never at import)."""
     if _ENGINE is None:
@@ -92,17 +92,17 @@ async def _keep_session(connection: Any) -> None:
     still ends any open transaction itself, so the default `RESET ALL …` round trip on every release is skipped."""
 
 
-async def open_pool(engine: Engine, size: int = 20) -> None:
+async def open_pool(engine: Engine[Any], size: int = 20) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(max_size=size, reset=_keep_session)
 
 
-async def close_pool(engine: Engine) -> None:
+async def close_pool(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
 
 
-async def migrate(engine: Engine) -> None:
+async def migrate(engine: Engine[Any]) -> None:
     """Run every pending Piccolo migration of every pingyi app against `engine`."""
     import io
     from contextlib import redirect_stdout
@@ -137,4 +137,5 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
             return [dict(r) for r in await conn.fetch(_numbered(sql), *args)]
     from piccolo.apps.migrations.tables import Migration
 
-    return await Migration.raw(sql, *args)
+    rows: list[dict[str, Any]] = await Migration.raw(sql, *args)
+    return rows

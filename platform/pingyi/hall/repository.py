@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.table import Table
+
 from .schemas import DepartmentRecord, WindowRecord
 from .tables import Department, Window
+
+
+def _pk(row: Table) -> int:
+    """The primary key Piccolo adds to every table (`id`), read without naming an undeclared attribute."""
+    return int(getattr(row, row._meta.primary_key._meta.name))
 
 
 def _department(row: dict[str, Any]) -> DepartmentRecord:
@@ -35,7 +42,7 @@ async def department_by_code(code: str) -> DepartmentRecord | None:
 async def insert_department(code: str, name: str, sort_order: int) -> int:
     row = Department(code=code, name=name, sort_order=sort_order, active=True)
     await row.save()
-    return int(row.id)
+    return _pk(row)
 
 
 async def window_by_code(code: str) -> WindowRecord | None:
@@ -46,11 +53,11 @@ async def window_by_code(code: str) -> WindowRecord | None:
 async def window_ids_by_code(codes: list[str]) -> dict[str, int]:
     if not codes:
         return {}
-    rows = await Window.select(Window.id, Window.code).where(Window.code.is_in(codes))
+    rows = await Window.select(Window._meta.primary_key, Window.code).where(Window.code.is_in(codes))
     return {r["code"]: r["id"] for r in rows}
 
 
 async def insert_window(code: str, name: str, department_id: int) -> int:
     row = Window(code=code, name=name, department=department_id, active=True)
     await row.save()
-    return int(row.id)
+    return _pk(row)
