@@ -24,6 +24,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from . import db
+from .clock import Clock, SystemClock, use_clock
 from .core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from .settings import Settings
 from .web.accesslog import AccessLogMiddleware
@@ -96,8 +97,12 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
                     status_code=status)
 
 
-def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
-    """Build the web application. With manage_engine the lifespan opens and closes the database engine."""
+def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock | None = None) -> Litestar:
+    """Build the web application. With manage_engine the lifespan opens and closes the database engine.
+
+    `clock` is the process's one clock (default: the system clock in the settings' time zone; tests pass a
+    FixedClock)."""
+    use_clock(clock or SystemClock(settings.timezone))
     settings = settings.ensure_secret()
     secret = settings.http.secret_key
 

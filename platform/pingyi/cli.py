@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from . import db
+from .clock import Clock, SystemClock, use_clock
 from .settings import Settings
 
 T = TypeVar("T")
@@ -18,8 +19,10 @@ class UsageError(Exception):
     """Bad command-line input: printed as one line, exit status 2."""
 
 
-def run_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    """Run `work` with the configured database bound (one event loop, pool opened and closed)."""
+def run_db(settings: Settings, work: Callable[[], Awaitable[T]], *, clock: Clock | None = None) -> T:
+    """Run `work` with the configured database and the process's clock bound (one event loop, pool opened and
+    closed). `clock` defaults to the system clock in the settings' time zone."""
+    use_clock(clock or SystemClock(settings.timezone))
 
     async def main() -> T:
         engine = db.make_engine(settings.database)

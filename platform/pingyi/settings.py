@@ -97,7 +97,7 @@ class Settings:
                 acl_file=Path(env["PINGYI_MQTT_ACL_FILE"]) if env.get("PINGYI_MQTT_ACL_FILE") else None,
                 batch_size=_int(env, "PINGYI_INGEST_BATCH", 500),
             ),
-            timezone=env.get("PINGYI_TIMEZONE", "Asia/Shanghai"),
+            timezone=_timezone(env),
         )
 
     def ensure_secret(self) -> "Settings":
@@ -110,6 +110,17 @@ class Settings:
             path.write_text(_secrets.token_hex(32))
             path.chmod(0o600)
         return replace(self, http=replace(self.http, secret_key=path.read_text().strip()))
+
+
+def _timezone(env: dict[str, str]) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = env.get("PINGYI_TIMEZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"PINGYI_TIMEZONE must be an IANA time zone such as Asia/Shanghai, got {name!r}") from None
+    return name
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
+from pingyi import clock
 from pingyi.core import audit as chain
 from pingyi.db import write_transaction
 
@@ -16,7 +17,7 @@ from .schemas import ChainHead
 async def append(actor: str, action: str, subject: str, detail: dict[str, Any] | None = None,
                  *, at: datetime | None = None, in_transaction: bool = False) -> chain.AuditRecord:
     """Append one entry. Inside an open write transaction pass in_transaction=True (no nested retry loop)."""
-    when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    when = (at or clock.now()).astimezone(timezone.utc).isoformat(timespec="seconds")
     for attempt in range(20):
         try:
             if in_transaction:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
+from pingyi import clock, workcalendar
 from pingyi.cli import run_db
 from pingyi.core import complaints as rules
 from pingyi.settings import Settings
@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
 
 
 def _list(args: Any, settings: Settings) -> int:
-    rows = run_db(settings, lambda: service.office_list(include_contact=False, today=date.today()))
+    calendar = workcalendar.for_surveys(settings.surveys_dir)
+    rows = run_db(settings, lambda: service.office_list(include_contact=False, today=clock.today(), calendar=calendar))
     for r in rows:
         if args.state and r.state != args.state:
             continue

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
+from pingyi import clock, workcalendar
 from pingyi.web.guards import current_user, requires
 from pingyi.core import complaints as rules
 from pingyi.core.errors import InvalidInput
@@ -25,7 +25,7 @@ async def complaint_submit(request: Request) -> Template:
     form = await request.form()
     try:
         code = await service.file_complaint(str(form.get("department", "")), str(form.get("summary", "")),
-                                            contact=str(form.get("contact", "")), received_on=date.today())
+                                            contact=str(form.get("contact", "")))
     except InvalidInput as exc:
         return Template("complaints/new.html", status_code=400, context={
             "departments": await service.departments(), "error": exc.message, "form": dict(form)})
@@ -45,8 +45,11 @@ async def complaint_status_api(code: str) -> ComplaintStatus:
 
 @get("/office/complaints", guards=[requires("investigator")])
 async def office_complaints(request: Request) -> Template:
-    rows = await service.office_list(include_contact=True, today=date.today())
+    calendar = workcalendar.for_surveys(request.app.state.settings.surveys_dir)
+    rows = await service.office_list(include_contact=True, today=clock.today(), calendar=calendar)
+    unknown = calendar.unknown_years([clock.today(), *(r.due_on for r in rows if r.due_on)])
     return Template("complaints/office.html", context={"complaints": rows, "departments": await service.departments(),
+                                                       "today": clock.today(), "unknown_years": unknown,
                                                        "ACTION_LABELS": rules.ACTION_LABELS,
                                                        "SEVERITY_LABELS": rules.SEVERITY_LABELS,
                                                        "CHANNELS": service.CHANNELS})
@@ -57,7 +60,8 @@ async def office_complaint_file(request: Request) -> Template:
     form = await request.form()
     code = await service.file_complaint(str(form.get("department", "")), str(form.get("summary", "")),
                                         channel=str(form.get("channel", "phone")), contact=str(form.get("contact", "")),
-                                        received_on=date.today(), actor=current_user(request)["username"])
+                                        received_on=str(form.get("received_on", "")),
+                                        actor=current_user(request)["username"])
     return Template("complaints/filed.html", context={"code": code})
 
 
@@ -65,7 +69,8 @@ async def office_complaint_file(request: Request) -> Template:
 async def office_complaint_act(request: Request, code: str, action: str) -> Redirect:
     form = await request.form()
     await service.act(code, action, actor=current_user(request)["username"], reason=str(form.get("reason", "")),
-                      severity=str(form.get("severity", "")) or None, decided_on=date.today(),
+                      severity=str(form.get("severity", "")) or None,
+                      decided_on=str(form.get("decision_date", "")),
                       public_reply=str(form.get("public_reply", "")) or None)
     return Redirect(path="/office/complaints", status_code=303)
 

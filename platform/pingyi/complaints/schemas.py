@@ -52,6 +52,7 @@ class OfficeComplaint(msgspec.Struct, frozen=True, kw_only=True):
     investigator: str
     department_code: str
     department_name: str
+    due_on: date | None  # last day of the investigation (working days, 调休 included); None once decided
     overdue: bool
     actions: tuple[str, ...]
 

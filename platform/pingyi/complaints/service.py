@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pingyi import clock
 from pingyi.audit import service as audit
 from pingyi.core import cardcodes
 from pingyi.core import complaints as rules
@@ -12,6 +13,7 @@ from pingyi.core.errors import InvalidInput, NotFound
 from pingyi.db import write_transaction
 from pingyi.hall import repository as hall
 from pingyi.hall.schemas import DepartmentRecord
+from pingyi.workcalendar import WorkCalendar
 
 from . import repository
 from .schemas import ComplaintStatus, OfficeComplaint, SubstantiatedComplaint
@@ -26,8 +28,12 @@ async def departments() -> list[DepartmentRecord]:
 
 
 async def file_complaint(department_code: str, summary: str, *, channel: str = "web", contact: str = "",
-                         received_on: date, actor: str = "public") -> str:
-    """Take a complaint from the web form or from office entry; return its tracking code."""
+                         received_on: date | str | None = None, actor: str = "public") -> str:
+    """Take a complaint from the web form or from office entry; return its tracking code.
+
+    `received_on`: the day it came in (phone, letter, visit may be earlier than today); empty → today in the
+    office's time zone; a future day is refused."""
+    received_on = rules.entered_date(received_on, clock.today(), "受理日期")
     summary = summary.strip()
     if not summary:
         raise InvalidInput("请填写投诉内容。")
@@ -45,14 +51,19 @@ async def file_complaint(department_code: str, summary: str, *, channel: str = "
         await repository.insert(tracking_code=code, department_id=dept.id, channel=channel, summary=summary,
                                 contact=contact.strip(), state=rules.RECEIVED, received_on=received_on, actor=actor)
     if actor != "public":
-        await audit.append(actor, "complaint.file", f"complaint:{code}", {"channel": channel,
-                                                                          "department": department_code})
+        await audit.append(actor, "complaint.file", f"complaint:{code}",
+                           {"channel": channel, "department": department_code, "received_on": received_on.isoformat()})
     return code
 
 
 async def act(tracking_code: str, action: str, *, actor: str, reason: str | None = None,
-              severity: str | None = None, decided_on: date, public_reply: str | None = None) -> str:
-    """Apply one state-machine action (investigate, substantiate, unsubstantiate, withdraw, reopen); audited."""
+              severity: str | None = None, decided_on: date | str | None = None,
+              public_reply: str | None = None) -> str:
+    """Apply one state-machine action (investigate, substantiate, unsubstantiate, withdraw, reopen); audited.
+
+    `decided_on`: the decision date the investigator entered (a decision reached on paper may be entered later);
+    empty → today in the office's time zone; a future day is refused."""
+    decided_on = rules.entered_date(decided_on, clock.today(), "认定日期")
     code = cardcodes.normalize_tracking_code(tracking_code)
     async with write_transaction():
         row = await repository.by_code(code)
@@ -71,7 +82,8 @@ async def act(tracking_code: str, action: str, *, actor: str, reason: str | None
         await repository.add_event(row.id, actor=actor, action=action, from_state=row.state, to_state=new_state,
                                    reason=reason or "")
         await audit.append(actor, f"complaint.{action}", f"complaint:{code}",
-                           {"from": row.state, "to": new_state, "severity": severity, "reason": reason or ""},
+                           {"from": row.state, "to": new_state, "severity": severity, "reason": reason or "",
+                            "decision_date": decided_on.isoformat() if new_state in rules.DECIDED_STATES else None},
                            in_transaction=True)
     return new_state
 
@@ -86,12 +98,15 @@ async def public_status(tracking_code: str) -> ComplaintStatus:
                            public_reply=row.public_reply)
 
 
-async def office_list(*, include_contact: bool, today: date) -> list[OfficeComplaint]:
+async def office_list(*, include_contact: bool, today: date, calendar: WorkCalendar) -> list[OfficeComplaint]:
+    """Every complaint, newest first, with its due date and overdue flag on the working-day calendar."""
     return [OfficeComplaint(
         tracking_code=r.tracking_code, state=r.state, severity=r.severity, channel=r.channel, summary=r.summary,
         contact=r.contact if include_contact else None, received_on=r.received_on, decision_date=r.decision_date,
         decision_reason=r.decision_reason, investigator=r.investigator, department_code=r.department_code,
-        department_name=r.department_name, overdue=rules.is_overdue(r.received_on, today, r.state),
+        department_name=r.department_name,
+        due_on=calendar.due_date(r.received_on) if r.state in rules.OPEN_STATES else None,
+        overdue=calendar.is_overdue(r.received_on, today, r.state),
         actions=tuple(rules.allowed_actions(r.state))) for r in await repository.newest_first()]
 
 

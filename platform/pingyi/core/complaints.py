@@ -134,6 +134,24 @@ def is_overdue(received_on: _dt.date, today: _dt.date, state: str,
     return today > due_date(received_on, working_days, holidays, workdays)
 
 
+def entered_date(value: str | _dt.date | None, today: _dt.date, what: str) -> _dt.date:
+    """A date the office enters (received on, decided on): empty → today; past → as given; future → refused.
+
+    SPEC §5: a decision reached on paper may be entered later, never ahead; `today` is the office's date."""
+    if isinstance(value, _dt.date):
+        day = value
+    elif not (value or "").strip():
+        return today
+    else:
+        try:
+            day = _dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise InvalidInput(f"{what}格式应为 年-月-日（例如 {today.isoformat()}）。", {"date": "format"}) from None
+    if day > today:
+        raise InvalidInput(f"{what}不能晚于今天（{today.isoformat()}）。", {"date": "future"})
+    return day
+
+
 def counts_in_window(decision_date: _dt.date | None, window_start: _dt.date, window_end: _dt.date) -> bool:
     """Whether a decision dated `decision_date` falls in the window [start, end], both days included."""
     if window_start > window_end:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
+from pingyi import clock
 from pingyi.web.guards import admin_only, current_user
 from pingyi.catalog import load_catalog
 from pingyi.core import cardcodes
@@ -97,7 +97,7 @@ def _actor(request: Request) -> str:
 @get("/office/campaigns", guards=[admin_only])
 async def campaigns_page() -> Template:
     return Template("evaluation/campaigns.html",
-                    context={"campaigns": await service.campaigns_overview(), "today": date.today()})
+                    context={"campaigns": await service.campaigns_overview(), "today": clock.today()})
 
 
 @post("/office/campaigns", guards=[admin_only])

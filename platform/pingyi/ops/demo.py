@@ -8,6 +8,7 @@ import random
 from datetime import date
 from pathlib import Path
 
+from pingyi import clock
 from pingyi.accounts import service as accounts
 from pingyi.accounts import repository as accounts_repository
 from pingyi.catalog import load_catalog
@@ -65,7 +66,7 @@ async def load_demo(settings: Settings) -> list[str]:
             await accounts.create_user(username, DEMO_PASSWORD, role, department_code=dept, display_name=name,
                                        actor="demo")
     departments = list(catalog.departments)
-    this_year = date.today().year
+    this_year = clock.today().year
     last_year = this_year - 1
     rng = random.Random(20251215)
     if not await Campaign.exists().where(Campaign.year == last_year):

@@ -7,9 +7,9 @@ with a reason. Publishing makes one version public.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
+from pingyi import clock
 from pingyi.audit import service as audit
 from pingyi.complaints import service as complaints_service
 from pingyi.core import campaigns as lifecycle
@@ -82,7 +82,7 @@ async def compute_snapshot(year: int, *, actor: str, reason: str = "") -> dict[s
         if last and not reason.strip():
             raise InvalidInput(f"已有第 {last} 版结果：重新计算即为更正，请填写更正理由。")
         payload = {**payload, "version": version, "digest": digest,
-                   "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reason": reason.strip()}
+                   "computed_at": clock.now().isoformat(timespec="seconds"), "reason": reason.strip()}
         await repository.insert_snapshot(campaign["id"], version, digest, payload, reason.strip(), actor)
         await audit.append(actor, "snapshot.compute", f"campaign:{year}",
                            {"version": version, "digest": digest, "reason": reason.strip()}, in_transaction=True)

@@ -107,7 +107,7 @@ def _revoke(args: Any, settings: Settings) -> int:
 
 
 def _list(args: Any, settings: Settings) -> int:
-    rows = run_db(settings, lambda: service.fleet(settings.timezone))
+    rows = run_db(settings, lambda: service.fleet())
     for r in rows:
         state = "revoked" if r["revoked"] else ("online" if r["online"] else "offline")
         print(f"{r['terminal_id']}\t{r['window_code']}\t{state}\t{r['last_seen'] or '-'}\t{r['outbox_depth']}")

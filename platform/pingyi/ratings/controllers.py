@@ -20,7 +20,7 @@ LEVEL_LABELS = {"five": {5: "非常满意", 4: "满意", 3: "基本满意", 2: "
 
 @get("/office/terminals", guards=[requires("inspector")])
 async def fleet_page(request: Request) -> Template:
-    rows = await service.fleet(request.app.state.settings.timezone)
+    rows = await service.fleet()
     return Template("ratings/fleet.html", context={"terminals": rows})
 
 

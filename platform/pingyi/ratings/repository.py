@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
+
+from pingyi import clock
 
 from .tables import Quarantine, Rating, ServedCount, Terminal
 
@@ -93,7 +95,7 @@ async def quarantine(limit: int = 200) -> list[dict[str, Any]]:
 
 async def upsert_served(window_id: int, month: str, count: int) -> None:
     key = f"{window_id}:{month}"
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     existing = await ServedCount.select(ServedCount.id).where(ServedCount.served_key == key).first()
     if existing:
         await ServedCount.update({ServedCount.count: count, ServedCount.imported_at: now}).where(

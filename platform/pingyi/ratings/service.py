@@ -6,11 +6,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from pingyi import clock
 from pingyi_terminal import protocol
 
 from pingyi.audit import service as audit
@@ -69,7 +69,7 @@ async def revoke_terminal(terminal_id: str, *, actor: str, files: BrokerFiles) -
     if existing is None:
         raise NotFound(f"终端 {terminal_id!r} 不存在。")
     async with write_transaction():
-        await repository.mark_revoked(terminal_id, datetime.now(UTC))
+        await repository.mark_revoked(terminal_id, clock.now())
         await audit.append(actor, "terminal.revoke", f"terminal:{terminal_id}", {}, in_transaction=True)
     if files.password_file is not None:
         provisioning.remove_password(files.password_file, terminal_id)
@@ -133,19 +133,15 @@ async def dismiss_bad_rating(rating_id: int, reason: str, actor: str) -> None:
             raise NotFound("该差评不存在。")
         if row["dismissed"]:
             raise Conflict("该差评已作废。")
-        if await repository.dismiss(rating_id, reason, actor, datetime.now(UTC)) != 1:
+        if await repository.dismiss(rating_id, reason, actor, clock.now()) != 1:
             raise Conflict("该差评已作废。")
         await audit.append(actor, "rating.dismiss", f"rating:{row['event_key']}", {"reason": reason},
                            in_transaction=True)
 
 
-def start_of_today(tz: str, now: datetime | None = None) -> datetime:
-    local = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz))
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-
-
-async def fleet(tz: str) -> list[dict[str, Any]]:
-    return await repository.fleet(start_of_today(tz))
+async def fleet() -> list[dict[str, Any]]:
+    """Terminals with today's figures; "today" starts at 00:00 in the office's time zone."""
+    return await repository.fleet(clock.start_of_local_day(clock.today()))
 
 
 async def bad_queue() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from pingyi import clock
 from pingyi.core import clockfix
 from pingyi.core.clockfix import BootOffset
 from pingyi.db import write_transaction
@@ -107,7 +108,7 @@ class BatchStore:
                 if clockfix.needs_retime(old, new):
                     retime.append((key, new))
         if changed:
-            now = datetime.now(UTC)
+            now = clock.now()
             rows = [(f"{pk}:{boot}", pk, boot, off.offset_ms, off.exact, now) for (pk, boot), off in changed]
             if self.pg:
                 await Terminal.raw(

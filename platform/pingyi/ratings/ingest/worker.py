@@ -26,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from pingyi import clock
 from pingyi_terminal import protocol
 
 from pingyi.db import current_engine
@@ -127,7 +128,7 @@ class IngestWorker:
             log.warning("ingest: disconnected (%s); reconnecting with backoff", reason)
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self.inbox.append((msg.topic, msg.payload, time.time_ns() // 1_000_000, msg.mid, msg.qos))
+        self.inbox.append((msg.topic, msg.payload, clock.wall_ms(), msg.mid, msg.qos))
 
     def _stop_threadsafe(self) -> None:
         loop = getattr(self, "_loop", None)
@@ -178,7 +179,7 @@ class IngestWorker:
         n = len(inbox)
         if n == 0:
             return None
-        if not final and n < self.batch_size and time.time() * 1000 - inbox[0][2] < self.batch_wait_s * 1000:
+        if not final and n < self.batch_size and clock.wall_ms() - inbox[0][2] < self.batch_wait_s * 1000:
             return None
         take = min(n, self.max_batch)
         pop = inbox.popleft
