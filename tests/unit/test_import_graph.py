@@ -2,7 +2,7 @@
 
 Layers of platform/pingyi:
 - core: pure rules (tests/unit/core/test_core_is_pure.py checks it imports only the standard library);
-- infrastructure: db, settings, cli, catalog, piccolo_conf, web/, render/ — may use core and each other, never a context;
+- infrastructure: db, settings, cli, clock, workcalendar, catalog, piccolo_conf, web/, render/ — may use core and each other, never a context;
 - contexts: audit, hall, accounts, evaluation, ratings, assessment, complaints, publication — each may use core,
   the infrastructure and the contexts listed for it in ALLOWED; no two contexts import each other (no loops);
 - composition: app, __main__, ops/ — wire everything; nothing imports them.
@@ -17,7 +17,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "platform" / "pingyi"
 
-INFRASTRUCTURE = {"db", "settings", "cli", "catalog", "piccolo_conf", "web", "render"}
+INFRASTRUCTURE = {"db", "settings", "cli", "clock", "workcalendar", "catalog", "piccolo_conf", "web", "render"}
 COMPOSITION = {"app", "__main__", "ops"}
 BASE = {"audit", "hall", "accounts"}
 # context → the other contexts it may import
