@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,11 @@ def test_demo_is_idempotent_and_results_json_lists_every_department(demo_dir):
     data = json.loads(out.stdout)
     rows = {r["code"]: r for r in data["results"]}
     assert len(rows) == 21
-    assert rows["D07"]["substantiated"] == 2 and rows["D16"]["substantiated"] == 1
+    from pingyi.catalog import load_catalog
+    from pingyi.ops.demo import weakest
+
+    weak = weakest(list(load_catalog(Path(__file__).resolve().parents[2] / "surveys").departments), 2)
+    assert rows[weak[0].code]["substantiated"] == 2 and rows[weak[-1].code]["substantiated"] == 1
     for r in rows.values():
         if r["rank"] is not None:
             assert {"raw", "section_count", "final", "published", "grade_label", "rank"} <= set(r)
@@ -76,3 +81,37 @@ def test_bad_input_exits_2_with_one_line(demo_dir, args, needle):
 def test_bad_database_url_exits_2(tmp_path):
     out = pingyi(tmp_path, "migrate", env={"PINGYI_DATABASE_URL": "mysql://x"})
     assert out.returncode == 2 and "PINGYI_DATABASE_URL" in out.stderr
+
+
+def test_demo_works_with_any_department_list(tmp_path):
+    """No hard-coded codes: a county with three departments of its own codes gets a whole demo."""
+    surveys = tmp_path / "surveys"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "surveys", surveys)
+    (surveys / "departments.csv").write_text("code,name,sort_order\nZS,招商服务中心,1\nSW,税务窗口,2\nGA,公安窗口,3\n",
+                                             encoding="utf-8")
+    env = {"PINGYI_SURVEYS_DIR": str(surveys)}
+    assert pingyi(tmp_path, "migrate", env=env).returncode == 0
+    out = pingyi(tmp_path, "demo", env=env)
+    assert out.returncode == 0, out.stderr
+    from datetime import date
+
+    results = json.loads(pingyi(tmp_path, "results", "--campaign", str(date.today().year - 1), "--format", "json",
+                                env=env).stdout)
+    assert sorted(r["code"] for r in results["results"]) == ["GA", "SW", "ZS"]
+    assert sum(r["substantiated"] for r in results["results"]) == 3
+
+
+def test_demo_refuses_a_production_database_and_writes_nothing(tmp_path):
+    """Demo users have a published password: the demo never touches a database with real data in it."""
+    assert pingyi(tmp_path, "migrate").returncode == 0
+    assert pingyi(tmp_path, "departments", "sync", "--apply").returncode == 0
+    made = pingyi(tmp_path, "user", "create", "--username", "chief", "--role", "admin",
+                  env={"PINGYI_NEW_PASSWORD": "long-enough-password"})
+    assert made.returncode == 0, made.stderr
+    out = pingyi(tmp_path, "demo")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "正式数据" in out.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "pingyi.sqlite3") as con:
+        assert [r[0] for r in con.execute("SELECT username FROM office_user")] == ["chief"]
+        assert con.execute("SELECT COUNT(*) FROM campaign").fetchone()[0] == 0

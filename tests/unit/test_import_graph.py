@@ -2,7 +2,8 @@
 
 Layers of platform/pingyi:
 - core: pure rules (tests/unit/core/test_core_is_pure.py checks it imports only the standard library);
-- infrastructure: db, settings, cli, clock, workcalendar, catalog, piccolo_conf, web/, render/ — may use core and each other, never a context;
+- infrastructure: db, settings, cli, clock, workcalendar, catalog, piccolo_conf, web/, render/ — may use core and
+  each other, never a context;
 - contexts: audit, hall, accounts, evaluation, ratings, assessment, complaints, publication — each may use core,
   the infrastructure and the contexts listed for it in ALLOWED; no two contexts import each other (no loops);
 - composition: app, __main__, ops/ — wire everything; nothing imports them.
@@ -74,7 +75,8 @@ def import_graph() -> dict[str, set[str]]:
             continue
         targets = {_unit(m) for m in _imports(path)} - {unit, "pingyi"}
         # `from pingyi.hall import repository` names the hall unit, not a unit called repository
-        graph.setdefault(unit, set()).update(t for t in targets if (PACKAGE / t).is_dir() or (PACKAGE / f"{t}.py").exists())
+        known = {t for t in targets if (PACKAGE / t).is_dir() or (PACKAGE / f"{t}.py").exists()}
+        graph.setdefault(unit, set()).update(known)
     return graph
 
 

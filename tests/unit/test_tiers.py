@@ -31,5 +31,6 @@ def test_modules_that_need_a_service_carry_its_marker(needle: str, marker: str) 
 
 def test_no_service_module_sits_in_the_unit_tier() -> None:
     offenders = [p.relative_to(TESTS).as_posix() for p in (TESTS / "unit").rglob("test_*.py")
-                 if p.name != "test_tiers.py" and re.search(r"tests\.support\.broker|pg_settings|any_settings|chromium", p.read_text("utf-8"))]
+                 if p.name != "test_tiers.py"
+                 and re.search(r"tests\.support\.broker|pg_settings|any_settings|chromium", p.read_text("utf-8"))]
     assert offenders == [], offenders

@@ -36,3 +36,7 @@ async def newest_entries(limit: int) -> list[chain.AuditRecord]:
 
 async def all_entries() -> list[chain.AuditRecord]:
     return [_record(r) for r in await AuditEntry.select().order_by(AuditEntry.seq)]
+
+
+async def has_action(action: str) -> bool:
+    return bool(await AuditEntry.exists().where(AuditEntry.action == action))

@@ -49,3 +49,7 @@ async def head() -> ChainHead | None:
     """The newest entry's seq and hash: kept elsewhere, they detect deleted or rewritten entries later."""
     newest = await repository.newest()
     return ChainHead(seq=newest.seq, hash=newest.hash) if newest else None
+
+
+async def has_action(action: str) -> bool:
+    return await repository.has_action(action)

@@ -61,3 +61,8 @@ async def insert_window(code: str, name: str, department_id: int) -> int:
     row = Window(code=code, name=name, department=department_id, active=True)
     await row.save()
     return _pk(row)
+
+
+async def update_department(code: str, values: dict[str, Any]) -> None:
+    """`values`: column name (name, active, sort_order) → new value."""
+    await Department.update({getattr(Department, k): v for k, v in values.items()}).where(Department.code == code)

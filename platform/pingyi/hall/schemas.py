@@ -1,4 +1,4 @@
-"""Web and repository layer: what the hall context hands out — departments and windows as typed records (SPEC §2, §4)."""
+"""Web and repository layer: the hall context's departments and windows as typed records (SPEC §2, §4)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,9 @@ from pingyi.accounts import service as accounts
 from pingyi.accounts import repository as accounts_repository
 from pingyi.catalog import load_catalog
 from pingyi.complaints import service as complaints
+from pingyi.audit import service as audit
 from pingyi.core import cardcodes
+from pingyi.core.errors import DomainError
 from pingyi.core.survey import Department, Questionnaire
 from pingyi.evaluation import service as evaluation
 from pingyi.evaluation.tables import Campaign
@@ -22,13 +24,43 @@ from pingyi.publication import service as publication
 from pingyi.settings import Settings
 
 DEMO_PASSWORD = "pingyi-demo"
-DEMO_USERS = (("admin", "admin", None, "纠风办管理员"), ("investigator", "investigator", None, "调查员小李"),
-              ("inspector", "inspector", None, "督查员小王"), ("liaison-d05", "liaison", "D05", "建设局联络员"))
+STAFF = (("admin", "admin", "纠风办管理员"), ("investigator", "investigator", "调查员小李"),
+         ("inspector", "inspector", "督查员小王"))
+DEMO_MARK = "demo.load"  # the audit action the demo writes: a database without it is not the demo's
+
+
+class NotADemoDatabase(DomainError):
+    """`pingyi demo` refuses a database that holds data it did not make (a production install)."""
+
+
+def demo_users(departments: list[Department]) -> list[tuple[str, str, str | None, str]]:
+    """The demo's staff, and one liaison for the first department of whatever list is loaded."""
+    users = [(u, role, None, name) for u, role, name in STAFF]
+    if departments:
+        first = departments[0]
+        users.append((f"liaison-{first.code.lower()}", "liaison", first.code, f"{first.name}联络员"))
+    return users
+
+
+def _biases(departments: list[Department]) -> dict[str, float]:
+    """How well each department fares in the demo: mostly good, one weak, two middling, one excellent — by
+    position in the list, so any department list gives a result with all three grades where it can."""
+    bias = {d.code: 0.85 for d in departments}
+    n = len(departments)
+    for position, value in ((n // 3, 0.45), (n // 2, 0.6), (0, 0.97), ((2 * n) // 3, 0.55)):
+        if n > 3:
+            bias[departments[position].code] = value
+    return bias
+
+
+def weakest(departments: list[Department], count: int) -> list[Department]:
+    bias = _biases(departments)
+    return sorted(departments, key=lambda d: (bias[d.code], d.code))[:count]
 
 
 def _demo_ballot(rng: random.Random, q: Questionnaire, departments: list[Department], bias: dict[str, float]):
     """One plausible ballot: the enterprise dealt with 2–8 departments and rates each fully."""
-    chosen = rng.sample(departments, rng.randint(2, min(8, len(departments))))
+    chosen = rng.sample(departments, rng.randint(min(2, len(departments)), min(8, len(departments))))
     answers, opinions = {}, {}
     keys = [a.key for a in q.answers]  # best first
     for dept in chosen:
@@ -48,20 +80,34 @@ async def _run_campaign(year: int, q: Questionnaire, departments: list[Departmen
                                      actor="demo")
     await evaluation.change_state(year, "open", actor="demo")
     minted = await evaluation.mint_cards(year, ballots + 20, actor="demo")
-    bias = {d.code: 0.85 for d in departments}
-    bias.update({"D07": 0.45, "D11": 0.6, "D03": 0.97, "D16": 0.55})
+    bias = _biases(departments)
     for token in minted.tokens[:ballots]:
         answers, opinions = _demo_ballot(rng, q, departments, bias)
         await evaluation.submit_ballot(token, answers, opinions)
     return minted.tokens[ballots:]
 
 
+async def _refuse_production(settings: Settings) -> None:
+    """The demo creates users with a published password and made-up campaigns: never on a real install. A
+    database counts as the demo's when it is empty or the demo marked it; anything else is refused."""
+    if await audit.has_action(DEMO_MARK):
+        return
+    if await accounts_repository.users() or await Campaign.exists():
+        raise NotADemoDatabase(
+            "该数据库已有正式数据（工作人员账号或评议活动），演示数据不会写入：请为演示另设 PINGYI_DATA_DIR 或 "
+            "PINGYI_DATABASE_URL。")
+
+
 async def load_demo(settings: Settings) -> list[str]:
     catalog = load_catalog(settings.surveys_dir)
+    if not catalog.departments:
+        raise NotADemoDatabase("部门名单为空：演示数据至少需要一个部门（surveys/departments.csv）。")
+    await _refuse_production(settings)
     lines = []
     added = await hall.add_missing_departments(catalog.departments)
     lines.append(f"部门：{len(catalog.departments)} 个（新增 {added} 个）")
-    for username, role, dept, name in DEMO_USERS:
+    await audit.append("demo", DEMO_MARK, "demo", {"departments": len(catalog.departments)})
+    for username, role, dept, name in demo_users(list(catalog.departments)):
         if not await accounts_repository.username_taken(username):
             await accounts.create_user(username, DEMO_PASSWORD, role, department_code=dept, display_name=name,
                                        actor="demo")
@@ -71,9 +117,10 @@ async def load_demo(settings: Settings) -> list[str]:
     rng = random.Random(20251215)
     if not await Campaign.exists().where(Campaign.year == last_year):
         await _run_campaign(last_year, catalog.questionnaire, departments, 60, rng)
-        for code, summary in (("D07", "窗口工作人员推诿，多次往返未办结。"), ("D07", "办事时态度恶劣。"),
-                              ("D16", "报装用电超期未办理。")):
-            tracking = await complaints.file_complaint(code, summary, channel="phone", contact="138****0000",
+        weak = weakest(departments, 2)
+        for dept, summary in ((weak[0], "窗口工作人员推诿，多次往返未办结。"), (weak[0], "办事时态度恶劣。"),
+                              (weak[-1], "超期未办理。")):
+            tracking = await complaints.file_complaint(dept.code, summary, channel="phone", contact="138****0000",
                                                        received_on=date(last_year, 6, 3), actor="investigator")
             await complaints.act(tracking, "investigate", actor="investigator", decided_on=date(last_year, 6, 4))
             await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -26,7 +27,7 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, An
     return user if isinstance(user, dict) else None
 
 
-def requires(*roles: str):
+def requires(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
     """A guard admitting logged-in users whose role is in `roles` (admin is always admitted)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
