@@ -14,10 +14,11 @@ import msgspec
 
 from pingyi.core.rubric import RULES, SCORINGS
 
-CODE_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"  # department codes, item ids, aspect keys
-KEY_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"  # answer keys, scale keys, category keys
-RUBRIC_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$"  # "1.6"
-SORT_ORDER_PATTERN = r"^[+-]?[0-9]{1,9}$"
+# msgspec applies a pattern with re.search; patterns end in \Z because $ also matches before a final newline.
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,16}\Z"  # department codes, item ids, aspect keys
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,31}\Z"  # answer keys, scale keys, category keys
+RUBRIC_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}\Z"  # "1.6"
+SORT_ORDER_PATTERN = r"^[+-]?[0-9]{1,9}\Z"
 MAX_DEPARTMENT_NAME = 64
 MAX_LABEL = 32
 MAX_TEXT = 300
@@ -28,8 +29,8 @@ MAX_TITLE = 100
 # control characters. \s matches exactly what str.strip() removes.
 _C = r"[^\x00-\x1f\x7f\s]"  # a visible character
 _T = r"[^\x00-\x1f\x7f]"  # a character allowed inside text
-TEXT_PATTERN = rf"^\s*{_C}(?:{_T}*{_C})?\s*$"
-OPTIONAL_TEXT_PATTERN = rf"^\s*(?:{_C}(?:{_T}*{_C})?)?\s*$"
+TEXT_PATTERN = rf"^\s*{_C}(?:{_T}*{_C})?\s*\Z"
+OPTIONAL_TEXT_PATTERN = rf"^\s*(?:{_C}(?:{_T}*{_C})?)?\s*\Z"
 
 CODE_RULE = "只能用英文字母、数字、- 或 _，最多 16 个字符"
 KEY_RULE = "只能用小写英文字母、数字和下划线，以字母开头"
