@@ -1,16 +1,28 @@
-"""Terminal agent configuration (SPEC §4): one TOML file, validated into frozen settings; errors name the field."""
+"""Terminal agent configuration (SPEC §4): one TOML file, decoded with msgspec into frozen settings; errors name
+the field.
+
+The file's tables are msgspec Structs (types, ranges, unknown keys); a thin layer (`_explain`) turns msgspec's
+error and its path (``$.mqtt.port``) into one line ``mqtt.port: expected an integer in 1..65535, got 70000``.
+Rules between settings (buttons per scale level, GPIO pins used once, TLS files) are checked after decoding.
+Standard library and msgspec only: the terminal does not import the platform.
+"""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
+
+import msgspec
+import msgspec.inspect as mi
 
 from . import protocol
 
 DEFAULT_OUTBOX = "/var/lib/pingyi-terminal/outbox.sqlite3"
+_GPIO_MAX = 27  # BCM GPIO numbers on the 40-pin header
 
 
 class ConfigError(ValueError):
@@ -66,67 +78,58 @@ class Config:
         return self.mqtt.client_id or f"pingyi-t-{self.terminal_id}"
 
 
-# ------------------------------------------------------------------------------------------- helpers
+# ------------------------------------------------------------------------------------------- the file's schema
+
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+Gpio = Annotated[int, msgspec.Meta(ge=0, le=_GPIO_MAX)]
+Seconds = Annotated[int, msgspec.Meta(ge=1, le=3600)]
 
 
-def _take(table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(f"{prefix}{key}: unknown setting")
+class _Table(msgspec.Struct, forbid_unknown_fields=True):
+    """A table of the file: a misspelt setting is an error, not silently ignored."""
 
 
-def _str(t: Mapping[str, Any], key: str, prefix: str, default: Any = ..., *, optional: bool = False) -> Any:
-    if key not in t:
-        if default is ...:
-            raise ConfigError(f"{prefix}{key}: missing")
-        return default
-    v = t[key]
-    if not isinstance(v, str) or (not v and not optional):
-        raise ConfigError(f"{prefix}{key}: expected a non-empty string")
-    return v
+class _MqttTable(_Table):
+    host: NonEmpty
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None  # default 8883 with TLS, else 1883
+    username: NonEmpty | None = None
+    password: Annotated[str, msgspec.Meta(extra={"secret": True})] | None = None  # may be empty
+    tls: bool = False
+    ca_file: NonEmpty | None = None
+    keepalive: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 30
+    protocol: Annotated[Literal["5", "3.1.1"], msgspec.Meta(extra={"expected": 'expected "5" or "3.1.1"'})] = "5"
+    client_id: NonEmpty | None = None
+    session_expiry_s: Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)] = 7 * 24 * 3600
+    reconnect_min_s: Seconds = 1
+    reconnect_max_s: Seconds = 60
 
 
-def _int(t: Mapping[str, Any], key: str, prefix: str, lo: int, hi: int, default: Any = ...) -> Any:
-    if key not in t:
-        if default is ...:
-            raise ConfigError(f"{prefix}{key}: missing")
-        return default
-    v = t[key]
-    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise ConfigError(f"{prefix}{key}: expected an integer in {lo}..{hi}, got {v!r}")
-    return v
+class _PinsTable(_Table):
+    # level -> GPIO pin; TOML keys are text, so keys and pins are checked against the scale after decoding
+    buttons: Annotated[dict[str, Any], msgspec.Meta(extra={
+        "missing": "missing table [pins.buttons] (level = GPIO pin)"})]
+    led: Gpio
+    arm: Gpio | None = None
+    buzzer: Gpio | None = None
+    pull_up: bool = True
+    bounce_s: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.05
 
 
-def _num(t: Mapping[str, Any], key: str, prefix: str, lo: float, hi: float, default: Any) -> float:
-    if key not in t:
-        return default
-    v = t[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-        raise ConfigError(f"{prefix}{key}: expected a number in {lo}..{hi}, got {v!r}")
-    return float(v)
+class _RulesTable(_Table):
+    armed_mode: bool = False
+    repeat_interval_s: Annotated[float, msgspec.Meta(ge=0.0, le=3600.0)] = 3.0
 
 
-def _bool(t: Mapping[str, Any], key: str, prefix: str, default: bool) -> bool:
-    if key not in t:
-        return default
-    v = t[key]
-    if not isinstance(v, bool):
-        raise ConfigError(f"{prefix}{key}: expected true or false, got {v!r}")
-    return v
-
-
-def _table(t: Mapping[str, Any], key: str, required: bool = True) -> Mapping[str, Any]:
-    if key not in t:
-        if required:
-            raise ConfigError(f"{key}: missing section [{key}]")
-        return {}
-    v = t[key]
-    if not isinstance(v, dict):
-        raise ConfigError(f"{key}: expected a table [{key}]")
-    return v
-
-
-_GPIO_MAX = 27  # BCM GPIO numbers on the 40-pin header
+class _ConfigFile(_Table):
+    terminal_id: NonEmpty  # its pattern is checked by protocol.validate_terminal_id (one source)
+    mqtt: _MqttTable
+    pins: _PinsTable
+    scale: Literal[tuple(protocol.SCALES)] = "five"  # type: ignore[valid-type]
+    rules: _RulesTable = msgspec.field(default_factory=_RulesTable)
+    outbox: NonEmpty = DEFAULT_OUTBOX
+    heartbeat_interval_s: Annotated[float, msgspec.Meta(ge=1.0, le=86400.0)] = 60.0
+    ack_timeout_s: Annotated[float, msgspec.Meta(ge=0.1, le=3600.0)] = 15.0
+    inflight_window: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 50
 
 
 # ------------------------------------------------------------------------------------------- parse
@@ -134,114 +137,74 @@ _GPIO_MAX = 27  # BCM GPIO numbers on the 40-pin header
 
 def parse_config(data: Mapping[str, Any], base_dir: Path | None = None) -> Config:
     """Validate a parsed TOML document into a Config. Raises ConfigError naming the field."""
-    _take(data, "", {"terminal_id", "scale", "outbox", "heartbeat_interval_s", "ack_timeout_s",
-                     "inflight_window", "mqtt", "pins", "rules"})
-    tid = _str(data, "terminal_id", "")
+    doc = _convert(data, _ConfigFile, "")
     try:
-        protocol.validate_terminal_id(tid)
+        protocol.validate_terminal_id(doc.terminal_id)
     except protocol.ProtocolError:
-        raise ConfigError(f"terminal_id: {tid!r} must match {protocol.TERMINAL_ID_RE.pattern}") from None
-    scale = _str(data, "scale", "", "five")
-    if scale not in protocol.SCALES:
-        raise ConfigError(f"scale: expected 'five' or 'three', got {scale!r}")
-    outbox = _str(data, "outbox", "", DEFAULT_OUTBOX)
+        _fail("terminal_id", f"{doc.terminal_id!r} must match {protocol.TERMINAL_ID_RE.pattern}")
+    outbox = doc.outbox
     if base_dir is not None and not Path(outbox).is_absolute():
         outbox = str(base_dir / outbox)
 
-    m = _table(data, "mqtt")
-    p = "mqtt."
-    _take(m, p, {"host", "port", "username", "password", "tls", "ca_file", "keepalive", "protocol",
-                 "client_id", "session_expiry_s", "reconnect_min_s", "reconnect_max_s"})
-    username = _str(m, "username", p, None)
-    password = _str(m, "password", p, None, optional=True)
-    if password is not None and username is None:
-        raise ConfigError("mqtt.password: set without mqtt.username")
-    tls = _bool(m, "tls", p, False)
-    ca_file = _str(m, "ca_file", p, None)
+    m = doc.mqtt
+    if m.password is not None and m.username is None:
+        _fail("mqtt.password", "set without mqtt.username")
+    ca_file = m.ca_file
     if ca_file is not None:
-        if not tls:
-            raise ConfigError("mqtt.ca_file: set but mqtt.tls is false")
+        if not m.tls:
+            _fail("mqtt.ca_file", "set but mqtt.tls is false")
         if base_dir is not None and not Path(ca_file).is_absolute():
             ca_file = str(base_dir / ca_file)
         if not Path(ca_file).is_file():
-            raise ConfigError(f"mqtt.ca_file: no such file {ca_file}")
-    proto = m.get("protocol", "5")
-    if proto not in ("5", "3.1.1"):
-        raise ConfigError(f"mqtt.protocol: expected \"5\" or \"3.1.1\", got {proto!r}")
-    client_id = _str(m, "client_id", p, None)
-    rmin = _int(m, "reconnect_min_s", p, 1, 3600, 1)
-    rmax = _int(m, "reconnect_max_s", p, 1, 3600, 60)
-    if rmax < rmin:
-        raise ConfigError("mqtt.reconnect_max_s: smaller than mqtt.reconnect_min_s")
+            _fail("mqtt.ca_file", f"no such file {ca_file}")
+    if m.reconnect_max_s < m.reconnect_min_s:
+        _fail("mqtt.reconnect_max_s", "smaller than mqtt.reconnect_min_s")
     mqtt = MqttConfig(
-        host=_str(m, "host", p),
-        port=_int(m, "port", p, 1, 65535, 8883 if tls else 1883),
-        username=username,
-        password=password,
-        tls=tls,
-        ca_file=ca_file,
-        keepalive=_int(m, "keepalive", p, 5, 3600, 30),
-        protocol=proto,
-        client_id=client_id,
-        session_expiry_s=_int(m, "session_expiry_s", p, 0, 2**32 - 1, 7 * 24 * 3600),
-        reconnect_min_s=rmin,
-        reconnect_max_s=rmax,
+        host=m.host, port=m.port if m.port is not None else (8883 if m.tls else 1883), username=m.username,
+        password=m.password, tls=m.tls, ca_file=ca_file, keepalive=m.keepalive, protocol=m.protocol,
+        client_id=m.client_id, session_expiry_s=m.session_expiry_s, reconnect_min_s=m.reconnect_min_s,
+        reconnect_max_s=m.reconnect_max_s,
     )
 
-    pt = _table(data, "pins")
-    p = "pins."
-    _take(pt, p, {"buttons", "led", "arm", "buzzer", "pull_up", "bounce_s"})
-    bt = _table(pt, "buttons") if "buttons" in pt else None
-    if bt is None:
-        raise ConfigError("pins.buttons: missing table [pins.buttons] (level = GPIO pin)")
-    expected = set(protocol.levels(scale))
-    buttons: dict[int, int] = {}
-    for key in bt:
-        try:
-            level = int(key)
-        except ValueError:
-            raise ConfigError(f"pins.buttons.{key}: key must be a level number") from None
-        if level not in expected:
-            raise ConfigError(f"pins.buttons.{key}: level {level} is not on the {scale} scale "
-                              f"{sorted(expected, reverse=True)}")
-        buttons[level] = _int(bt, key, "pins.buttons.", 0, _GPIO_MAX)
-    missing = sorted(expected - set(buttons), reverse=True)
-    if missing:
-        raise ConfigError(f"pins.buttons.{missing[0]}: missing (the {scale} scale needs levels "
-                          f"{sorted(expected, reverse=True)})")
-    led = _int(pt, "led", p, 0, _GPIO_MAX)
-    arm = _int(pt, "arm", p, 0, _GPIO_MAX, None)
-    buzzer = _int(pt, "buzzer", p, 0, _GPIO_MAX, None)
+    p = doc.pins
+    buttons = _buttons(p.buttons, doc.scale)
     used: dict[int, str] = {}
     for name, pin in [*((f"buttons.{lv}", pn) for lv, pn in buttons.items()),
-                      ("led", led), ("arm", arm), ("buzzer", buzzer)]:
+                      ("led", p.led), ("arm", p.arm), ("buzzer", p.buzzer)]:
         if pin is None:
             continue
         if pin in used:
-            raise ConfigError(f"pins.{name}: GPIO {pin} already used by pins.{used[pin]}")
+            _fail(f"pins.{name}", f"GPIO {pin} already used by pins.{used[pin]}")
         used[pin] = name
-    pins = PinsConfig(buttons=dict(sorted(buttons.items(), reverse=True)), led=led, arm=arm, buzzer=buzzer,
-                      pull_up=_bool(pt, "pull_up", p, True), bounce_s=_num(pt, "bounce_s", p, 0.0, 1.0, 0.05))
+    pins = PinsConfig(buttons=dict(sorted(buttons.items(), reverse=True)), led=p.led, arm=p.arm, buzzer=p.buzzer,
+                      pull_up=p.pull_up, bounce_s=p.bounce_s)
 
-    rt = _table(data, "rules", required=False)
-    p = "rules."
-    _take(rt, p, {"armed_mode", "repeat_interval_s"})
-    rules = RulesConfig(armed_mode=_bool(rt, "armed_mode", p, False),
-                        repeat_interval_s=_num(rt, "repeat_interval_s", p, 0.0, 3600.0, 3.0))
-    if rules.armed_mode and arm is None:
-        raise ConfigError("rules.armed_mode: true but pins.arm is not set")
+    rules = RulesConfig(armed_mode=doc.rules.armed_mode, repeat_interval_s=doc.rules.repeat_interval_s)
+    if rules.armed_mode and p.arm is None:
+        _fail("rules.armed_mode", "true but pins.arm is not set")
 
-    return Config(
-        terminal_id=tid,
-        mqtt=mqtt,
-        pins=pins,
-        scale=scale,
-        rules=rules,
-        outbox=outbox,
-        heartbeat_interval_s=_num(data, "heartbeat_interval_s", "", 1.0, 86400.0, 60.0),
-        ack_timeout_s=_num(data, "ack_timeout_s", "", 0.1, 3600.0, 15.0),
-        inflight_window=_int(data, "inflight_window", "", 1, 10000, 50),
-    )
+    return Config(terminal_id=doc.terminal_id, mqtt=mqtt, pins=pins, scale=doc.scale, rules=rules, outbox=outbox,
+                  heartbeat_interval_s=doc.heartbeat_interval_s, ack_timeout_s=doc.ack_timeout_s,
+                  inflight_window=doc.inflight_window)
+
+
+def _buttons(table: Mapping[str, Any], scale: str) -> dict[int, int]:
+    """[pins.buttons]: one GPIO pin per level of the scale, keyed by the level number."""
+    expected = set(protocol.levels(scale))
+    buttons: dict[int, int] = {}
+    for key, pin in table.items():
+        try:
+            level = int(key)
+        except ValueError:
+            _fail(f"pins.buttons.{key}", "key must be a level number")
+        if level not in expected:
+            _fail(f"pins.buttons.{key}", f"level {level} is not on the {scale} scale {sorted(expected, reverse=True)}")
+        buttons[level] = _convert(pin, Gpio, f"pins.buttons.{key}")
+    missing = sorted(expected - set(buttons), reverse=True)
+    if missing:
+        _fail(f"pins.buttons.{missing[0]}", f"missing (the {scale} scale needs levels "
+                                            f"{sorted(expected, reverse=True)})")
+    return buttons
 
 
 def load_config(path: str | Path) -> Config:
@@ -258,3 +221,77 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: invalid TOML ({exc})") from None
     return parse_config(data, base_dir=path.parent)
+
+
+# ------------------------------------------------------------------------------------------- msgspec errors
+
+T = TypeVar("T")
+_MESSAGE_RE = re.compile(r"^(?P<text>.*?)(?: - at `(?P<path>[^`]*)`(?: in `(?P<outer>[^`]*)`)?)?$", re.S)
+
+
+def _fail(name: str, problem: str) -> NoReturn:
+    raise ConfigError(f"{name}: {problem}")
+
+
+def _convert(data: Any, schema: Any, at: str) -> Any:
+    """`data` (the setting or table at `at`) converted into `schema`; a problem raises ConfigError naming it."""
+    try:
+        return msgspec.convert(data, schema, str_keys=True)
+    except msgspec.ValidationError as exc:
+        _fail(*_explain(str(exc), schema, data, at))
+
+
+def _explain(message: str, schema: Any, data: Any, at: str) -> tuple[str, str]:
+    """(setting, problem) for msgspec's `message`, e.g. ("mqtt.port", "expected an integer in 1..65535, got 0")."""
+    match = _MESSAGE_RE.match(message)
+    assert match is not None  # the pattern matches any text
+    names = [n for n in re.findall(r"\.([^.\[]+)", match["outer"] or match["path"] or "") if n]
+    info, extra = _unwrap(mi.type_info(schema))
+    for name in names:
+        if not isinstance(info, mi.StructType):
+            break
+        info, extra = _unwrap(next(f.type for f in info.fields if f.encode_name == name))
+        data = data.get(name) if isinstance(data, Mapping) else None
+    setting = ".".join([at, *names] if at else names)
+    named = re.match(r"Object (missing required|contains unknown) field `([^`]*)`", match["text"])
+    if named:
+        setting = f"{setting}.{named[2]}" if setting else named[2]
+        if named[1] == "contains unknown":
+            return setting, "unknown setting"
+        missing, missing_extra = _unwrap(next(f.type for f in info.fields if f.encode_name == named[2]))
+        if "missing" in missing_extra:
+            return setting, missing_extra["missing"]
+        return setting, f"missing section [{setting}]" if isinstance(missing, mi.StructType) else "missing"
+    return setting, _expected(info, extra, data, setting)
+
+
+def _expected(info: Any, extra: Mapping[str, Any], value: Any, setting: str) -> str:
+    got = "" if extra.get("secret") else f", got {value!r}"
+    if "expected" in extra:
+        return f"{extra['expected']}{got}"
+    if isinstance(info, mi.IntType):
+        return f"expected an integer in {info.ge}..{info.le}{got}"
+    if isinstance(info, mi.FloatType):
+        return f"expected a number in {info.ge}..{info.le}{got}"
+    if isinstance(info, mi.BoolType):
+        return f"expected true or false{got}"
+    if isinstance(info, mi.LiteralType):
+        return f"expected {' or '.join(repr(v) for v in info.values)}{got}"
+    if isinstance(info, (mi.StructType, mi.DictType)):
+        return f"expected a table [{setting}]"
+    if isinstance(info, mi.StrType):
+        return "expected a non-empty string" if info.min_length else "expected a string"
+    return f"invalid value{got}"
+
+
+def _unwrap(info: Any) -> tuple[Any, Mapping[str, Any]]:
+    """The type without its Metadata wrapper and without None (TOML has no null), and the Meta's extra."""
+    extra: Mapping[str, Any] = {}
+    if isinstance(info, mi.Metadata):
+        extra, info = info.extra or {}, info.type
+    if isinstance(info, mi.UnionType):
+        others = [t for t in info.types if not isinstance(t, mi.NoneType)]
+        info = others[0] if len(others) == 1 else info
+    if isinstance(info, mi.Metadata):
+        extra, info = info.extra or {}, info.type
+    return info, extra
