@@ -24,8 +24,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from . import db
+from .datafiles import private_file
 from .core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from .settings import Settings
+from .web import hardening
 from .web.accesslog import AccessLogMiddleware
 from .web.templating import configure_jinja
 
@@ -128,11 +130,14 @@ def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
-        middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware],
+        middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware,
+                    *hardening.middleware(settings.rate_limits)],
+        before_send=[hardening.security_headers],
         csrf_config=csrf,
         template_config=TemplateConfig(directory=PACKAGE_DIR / "templates", engine=JinjaTemplateEngine,
                                        engine_callback=functools.partial(configure_jinja, tz=settings.timezone)),
-        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler},
+        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
+                            Exception: hardening.server_error_handler(http_error_handler)},
         openapi_config=OpenAPIConfig(title="pingyi", version="1", path="/schema"),
         state=State({"settings": settings}),
         request_max_body_size=256 * 1024,
@@ -155,7 +160,7 @@ def _access_logger(settings: Settings) -> tuple[logging.Logger, logging.handlers
     if path is None:
         logger.addHandler(logging.NullHandler())
         return logger, None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # 0600, in a 0700 folder when pingyi creates it
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
