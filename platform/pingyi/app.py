@@ -17,18 +17,18 @@ from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from . import db
-from .datafiles import private_file
 from .core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from .datafiles import private_file
 from .settings import Settings
 from .web import hardening
 from .web.accesslog import AccessLogMiddleware
+from .web.sessioncookie import TolerantCookieBackendConfig
 from .web.templating import configure_jinja
 
 PACKAGE_DIR = Path(__file__).parent
@@ -122,7 +122,7 @@ def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
         route_handlers.extend(importlib.import_module(name).ROUTES)
     route_handlers.append(create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"]))
 
-    session = CookieBackendConfig(secret=bytes.fromhex(secret)[:32], secure=settings.http.cookie_secure,
+    session = TolerantCookieBackendConfig(secret=bytes.fromhex(secret)[:32], secure=settings.http.cookie_secure,
                                   samesite="lax", max_age=8 * 3600, exclude=CSRF_EXEMPT)
     csrf = CSRFConfig(secret=secret, cookie_secure=settings.http.cookie_secure, exclude=CSRF_EXEMPT)
     access_logger, access_writer = _access_logger(settings)
