@@ -89,11 +89,12 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         extra = getattr(exc, "extra", None)
         if extra:
             message += f"（{extra}）"
+    headers = exc.headers or None  # e.g. the rate limit's RateLimit-* headers on a 429
     if _wants_json(request):
         return Response({"error": type(exc).__name__, "message": message}, status_code=status,
-                        media_type=MediaType.JSON)
+                        media_type=MediaType.JSON, headers=headers)
     return Template(template_name="error.html", context={"status": status, "message": message},
-                    status_code=status)
+                    status_code=status, headers=headers)
 
 
 def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:

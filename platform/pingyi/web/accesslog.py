@@ -45,8 +45,21 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:  # answered by the app's exception handlers, outside this middleware
+            status["code"] = _status_of(exc)
+            raise
         finally:
             ms = (time.perf_counter() - started) * 1000
             self.logger.info("%s %s %s %.1fms", strip_controls(str(scope.get("method", "-")))[:16],
                              redact_path(scope.get("path", "")),
                              status["code"], ms)
+
+
+def _status_of(exc: Exception) -> int:
+    code = getattr(exc, "status_code", None)
+    if isinstance(code, int):
+        return code
+    from pingyi.app import status_for  # the one error → status table
+    from pingyi.core.errors import DomainError
+
+    return status_for(exc) if isinstance(exc, DomainError) else 500

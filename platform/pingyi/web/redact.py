@@ -72,10 +72,15 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
         if record.exc_text:
-            record.exc_text = redact_text(strip_controls(record.exc_text, keep="\n"))
+            record.exc_text = _indented(redact_text(strip_controls(record.exc_text, keep="\n")))
         if record.stack_info:
-            record.stack_info = redact_text(strip_controls(record.stack_info, keep="\n"))
+            record.stack_info = _indented(redact_text(strip_controls(record.stack_info, keep="\n")))
         return True
+
+
+def _indented(text: str) -> str:
+    """Every line of a traceback indented: a newline in an exception message cannot start a forged record."""
+    return "\n".join("  " + line for line in text.split("\n"))
 
 
 def server_error_logger() -> logging.Logger:
