@@ -160,7 +160,8 @@ def main() -> None:
     if before and after:
         b = min(before, key=lambda r: r["health_p99"])
         a = max(after, key=lambda r: r["health_p99"])
-        print(f"/health p99 before/after (best before vs worst cached after): {b['health_p99'] / a['health_p99']:.1f}×; "
+        print(f"/health p99 before/after (best before vs worst cached after): "
+              f"{b['health_p99'] / a['health_p99']:.1f}×; "
               f"chart p99 before/after: {b['chart_p99'] / a['chart_p99']:.1f}×")
     if cold and after:
         print(f"chart p99 cold/cached: {cold['chart_p99'] / max(r['chart_p99'] for r in after):.1f}×")

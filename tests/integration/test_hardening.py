@@ -134,8 +134,8 @@ def test_rate_limits_on_login_complaints_receipts_and_charts(sqlite_settings):
 
     run(s, setup)
     with client_for(s) as client:
-        statuses = [post_form(client, "/login", "/login", {"username": "boss", "password": "wrong-password"}).status_code
-                    for _ in range(4)]
+        wrong = {"username": "boss", "password": "wrong-password"}
+        statuses = [post_form(client, "/login", "/login", wrong).status_code for _ in range(4)]
         assert statuses == [400, 400, 400, 429]
         refused = post_form(client, "/login", "/login", {"username": "boss", "password": "password-12"})
         assert refused.status_code == 429 and "请求过于频繁" in refused.text

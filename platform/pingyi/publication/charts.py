@@ -93,7 +93,7 @@ def ranking_bars(rows: list[dict], title: str = "年度评议得分排名", fmt:
 
 def grade_distribution(counts: Mapping[str, int], title: str = "评议等级分布", fmt: str = "svg",
                        fonts: tuple[str, ...] | None = None) -> bytes:
-    """Vertical bars: number of departments per grade label (满意 / 基本满意 / 不满意 / 未获评议), in the given order."""
+    """Vertical bars: departments per grade label (满意 / 基本满意 / 不满意 / 未获评议), in the given order."""
     with _drawing(fonts, fmt):
         fig, ax = _figure(height=3.6, width=6.0)
         labels = [str(k) for k in counts]

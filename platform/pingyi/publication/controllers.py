@@ -90,5 +90,5 @@ async def office_publish(request: Request, year: int, version: int) -> Redirect:
     return Redirect(path=f"/office/results/{year}", status_code=303)
 
 
-ROUTES = [department_feedback, results_index, results_page, results_chart, results_api, bulletin_page, bulletin_api, receipt_check,
-          office_results, office_compute, office_publish]
+ROUTES = [department_feedback, results_index, results_page, results_chart, results_api, bulletin_page, bulletin_api,
+          receipt_check, office_results, office_compute, office_publish]

@@ -95,7 +95,8 @@ def middleware(limits: RateLimits) -> list[Any]:
     return [*rate_limits(limits), InputGuardMiddleware]
 
 
-def server_error_handler(render: Callable[[Request, HTTPException], Response]) -> Callable[[Request, Exception], Response]:
+def server_error_handler(
+        render: Callable[[Request, HTTPException], Response]) -> Callable[[Request, Exception], Response]:
     logger = server_error_logger()
 
     def handler(request: Request, exc: Exception) -> Response:

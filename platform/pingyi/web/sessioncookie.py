@@ -17,7 +17,7 @@ class TolerantCookieBackend(ClientSideSessionBackend):
     async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
         try:
             data = await super().load_from_connection(connection)
-        except Exception:  # a crafted cookie: treated as no session
+        except Exception:  # noqa: BLE001 - a crafted cookie: treated as no session
             return {}
         return data if isinstance(data, dict) else {}
 
