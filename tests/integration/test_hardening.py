@@ -180,3 +180,15 @@ def test_data_folder_files_are_private(tmp_path):
         assert _mode(data / name) == 0o600, name
     for extra in data.glob("pingyi.sqlite3-*"):
         assert _mode(extra) == 0o600, extra.name
+
+
+def test_templates_need_nothing_the_content_security_policy_forbids():
+    """CSP has script-src 'self': no inline scripts, no javascript: URLs, no on* handler attributes."""
+    import re
+
+    from pingyi.app import PACKAGE_DIR
+
+    bad = re.compile(r"<script(?![^>]*\bsrc=)|javascript:|\son[a-z]+\s*=", re.I)
+    offenders = [f"{t.relative_to(PACKAGE_DIR)}: {m.group(0)}" for t in (PACKAGE_DIR / "templates").rglob("*.html")
+                 for m in bad.finditer(t.read_text(encoding="utf-8"))]
+    assert offenders == []
