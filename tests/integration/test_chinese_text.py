@@ -106,3 +106,41 @@ def test_cli_card_sheet_refused_without_cjk_font(tmp_path):
     assert refused_again.returncode == 2
     assert int(pingyi("results", "--campaign", year).stdout.rsplit("发卡 ", 1)[1].split(" ")[0]) == issued
     assert oct(out.stat().st_mode & 0o777) == "0o700"  # created by the successful run, private
+
+
+def _on_event_loop() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_chart_and_card_sheet_are_drawn_off_the_event_loop(sqlite_settings, monkeypatch):
+    s = sqlite_settings
+    _published(s, 2025)
+    run(s, lambda: open_campaign(s, year=2027, cards=1))
+    from pingyi.evaluation import cardsheet
+    from pingyi.publication import charts
+
+    seen: dict[str, bool] = {}
+    real_chart, real_pdf = charts.ranking_bars, cardsheet.write_card_sheet_pdf
+
+    def chart(*args, **kwargs):
+        seen["chart"] = _on_event_loop()
+        return real_chart(*args, **kwargs)
+
+    def pdf(*args, **kwargs):
+        seen["pdf"] = _on_event_loop()
+        return real_pdf(*args, **kwargs)
+
+    monkeypatch.setattr(chartcache, "ranking_bars", chart)
+    monkeypatch.setattr(cardsheet, "write_card_sheet_pdf", pdf)
+    with client_for(s) as client:
+        assert client.get("/results/2025/ranking.svg").status_code == 200
+        login(client, "boss", "password-12")
+        r = post_form(client, "/office/campaigns", "/office/campaigns/2027/cards", {"count": "2"})
+        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert seen == {"chart": False, "pdf": False}
