@@ -182,6 +182,27 @@ def test_data_folder_files_are_private(tmp_path):
         assert _mode(extra) == 0o600, extra.name
 
 
+def test_demo_card_file_is_private_from_the_start(sqlite_settings, tmp_path, monkeypatch):
+    """The demo's unused-card file holds ballot URLs: created 0600, never readable by others even briefly."""
+    from pingyi.ops import demo
+
+    seen = []
+    real_open = type(tmp_path).open
+
+    def spy(self, *args, **kwargs):
+        if self.name.startswith("demo-cards"):
+            seen.append(_mode(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(tmp_path), "open", spy)
+    old = os.umask(0o022)
+    try:
+        demo._write_demo_cards(tmp_path / "new" / "demo-cards-2026.csv", "http://x", ["A" * 26])
+    finally:
+        os.umask(old)
+    assert seen == [0o600] and _mode(tmp_path / "new") == 0o700
+
+
 def test_templates_need_nothing_the_content_security_policy_forbids():
     """CSP has script-src 'self': no inline scripts, no javascript: URLs, no on* handler attributes."""
     import re

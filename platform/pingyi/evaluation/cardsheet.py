@@ -22,6 +22,7 @@ import qrcode
 import qrcode.constants
 
 from pingyi.core.errors import InvalidInput
+from pingyi.datafiles import private_dir
 from pingyi.publication.fonts import MONO_FAMILY, require_cjk_font
 
 A4_INCHES = (8.27, 11.69)
@@ -175,7 +176,7 @@ def _render_pdf(cards: list[tuple[str, str]], campaign_title: str, year: int, ba
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write `data` to `path` with mode 0600: temporary file in the same folder, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{_secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
