@@ -174,7 +174,7 @@ def _drawing(fonts: tuple[str, ...] | None, fmt: str) -> Iterator[None]:
     family = use_cjk_font(fonts)
     rc = {"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
           "axes.unicode_minus": False, "svg.fonttype": "none", "svg.hashsalt": "pingyi"}
-    with _render_lock, matplotlib.rc_context(rc), warnings.catch_warnings():
+    with _render_lock, matplotlib.rc_context(rc), warnings.catch_warnings():  # type: ignore[arg-type]
         if family is None and fmt == "svg":
             # Measured with DejaVu, drawn by the browser: the server's missing glyphs do not matter.
             warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
