@@ -17,7 +17,6 @@ from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -25,9 +24,13 @@ from litestar.template.config import TemplateConfig
 
 from . import db
 from .clock import Clock, SystemClock, use_clock
-from .core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from .core.errors import DomainError
+from .datafiles import private_file
 from .settings import Settings
+from .web import hardening
 from .web.accesslog import AccessLogMiddleware
+from .web.errors import STATUS_FOR_ERROR, status_for  # noqa: F401  (the one table, re-exported)
+from .web.sessioncookie import TolerantCookieBackendConfig
 from .web.templating import configure_jinja
 
 PACKAGE_DIR = Path(__file__).parent
@@ -46,22 +49,6 @@ CONTROLLER_MODULES = (
 
 # Paths that take no CSRF token and no session: the ballot JSON API is authorised by the card token in its body.
 CSRF_EXEMPT = ["/api/v1/ballots"]
-
-# The one table mapping domain errors to HTTP status codes.
-STATUS_FOR_ERROR: dict[type[DomainError], int] = {
-    InvalidInput: 400,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-}
-
-
-def status_for(exc: DomainError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS_FOR_ERROR:
-            return STATUS_FOR_ERROR[cls]
-    return 400
-
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
@@ -90,11 +77,12 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         extra = getattr(exc, "extra", None)
         if extra:
             message += f"（{extra}）"
+    headers = exc.headers or None  # e.g. the rate limit's RateLimit-* headers on a 429
     if _wants_json(request):
         return Response({"error": type(exc).__name__, "message": message}, status_code=status,
-                        media_type=MediaType.JSON)
+                        media_type=MediaType.JSON, headers=headers)
     return Template(template_name="error.html", context={"status": status, "message": message},
-                    status_code=status)
+                    status_code=status, headers=headers)
 
 
 def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock | None = None) -> Litestar:
@@ -127,7 +115,7 @@ def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock |
         route_handlers.extend(importlib.import_module(name).ROUTES)
     route_handlers.append(create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"]))
 
-    session = CookieBackendConfig(secret=bytes.fromhex(secret)[:32], secure=settings.http.cookie_secure,
+    session = TolerantCookieBackendConfig(secret=bytes.fromhex(secret)[:32], secure=settings.http.cookie_secure,
                                   samesite="lax", max_age=8 * 3600, exclude=CSRF_EXEMPT)
     csrf = CSRFConfig(secret=secret, cookie_secure=settings.http.cookie_secure, exclude=CSRF_EXEMPT)
     access_logger, access_writer = _access_logger(settings)
@@ -135,11 +123,14 @@ def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock |
     app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
-        middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware],
+        middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware,
+                    *hardening.middleware(settings.rate_limits)],
+        before_send=[hardening.security_headers],
         csrf_config=csrf,
         template_config=TemplateConfig(directory=PACKAGE_DIR / "templates", engine=JinjaTemplateEngine,
                                        engine_callback=functools.partial(configure_jinja, tz=settings.timezone)),
-        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler},
+        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
+                            Exception: hardening.server_error_handler(http_error_handler)},
         openapi_config=OpenAPIConfig(title="pingyi", version="1", path="/schema"),
         state=State({"settings": settings}),
         request_max_body_size=256 * 1024,
@@ -162,7 +153,7 @@ def _access_logger(settings: Settings) -> tuple[logging.Logger, logging.handlers
     if path is None:
         logger.addHandler(logging.NullHandler())
         return logger, None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # 0600, in a 0700 folder when pingyi creates it
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()

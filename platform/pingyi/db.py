@@ -31,7 +31,10 @@ APP_MODULES = (
 def make_engine(db: DatabaseSettings, *, create_dirs: bool = True) -> Engine[Any]:
     if db.is_sqlite:
         if create_dirs:
-            db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            from .datafiles import private_dir, private_file
+
+            private_dir(db.sqlite_path.parent)
+            private_file(db.sqlite_path)  # SQLite gives its -wal and -shm files the database file's mode
         return SQLiteEngine(path=str(db.sqlite_path), timeout=db.sqlite_timeout_s)
     return PostgresEngine(config={"dsn": db.url})
 

@@ -52,6 +52,19 @@ class MqttSettings:
     batch_wait_ms: int = 50
 
 
+RATE_UNITS = ("second", "minute", "hour", "day")
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Requests per client address and unit, per group of routes (Litestar's RateLimitConfig; per process)."""
+
+    login: tuple[str, int] = ("minute", 10)
+    complaint: tuple[str, int] = ("minute", 20)
+    receipt: tuple[str, int] = ("minute", 60)
+    chart: tuple[str, int] = ("minute", 120)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -60,6 +73,8 @@ class Settings:
     http: HttpSettings
     mqtt: MqttSettings = field(default_factory=MqttSettings)
     timezone: str = "Asia/Shanghai"
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    fonts: tuple[str, ...] | None = None  # CJK font files or folders to search (None: the usual system paths)
 
     def with_database(self, url: str) -> "Settings":
         return replace(self, database=replace(self.database, url=url))
@@ -98,17 +113,22 @@ class Settings:
                 batch_size=_int(env, "PINGYI_INGEST_BATCH", 500),
             ),
             timezone=_timezone(env),
+            rate_limits=RateLimits(**{group: _rate(env, f"PINGYI_RATE_{group.upper()}", default)
+                                      for group, default in vars(RateLimits()).items()}),
+            fonts=tuple(p for p in env["PINGYI_FONT_PATH"].split(os.pathsep) if p)
+            if env.get("PINGYI_FONT_PATH") is not None else None,
         )
 
     def ensure_secret(self) -> "Settings":
         """Return settings with a secret key: the configured one, or one kept in data_dir/secret_key."""
+        from .datafiles import private_dir, write_private
+
+        private_dir(self.data_dir, tighten=True)
         if self.http.secret_key:
             return self
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         path = self.data_dir / "secret_key"
         if not path.exists():
-            path.write_text(_secrets.token_hex(32))
-            path.chmod(0o600)
+            write_private(path, _secrets.token_hex(32).encode("ascii"))
         return replace(self, http=replace(self.http, secret_key=path.read_text().strip()))
 
 
@@ -131,3 +151,14 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _rate(env: dict[str, str], name: str, default: tuple[str, int]) -> tuple[str, int]:
+    """"10/minute" → ("minute", 10)."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    count, _, unit = raw.partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or unit.strip() not in RATE_UNITS:
+        raise SettingsError(f"{name} must look like 10/minute (units: {', '.join(RATE_UNITS)}), got {raw!r}")
+    return unit.strip(), int(count)

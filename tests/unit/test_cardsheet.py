@@ -142,3 +142,32 @@ def test_pdf_to_stream(tmp_path):
     assert page_count(tmp_path / "x.pdf") == 2
     with pytest.raises(InvalidInput):
         write_card_sheet_pdf([], "测试", 2026, BASE, io.BytesIO())
+
+
+def test_refuses_without_a_cjk_font_and_writes_nothing(tmp_path):
+    """The font lookup points at an empty folder: a clear refusal in Chinese instead of a sheet of empty boxes."""
+    from pingyi.render.fonts import FontMissing
+
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(FontMissing, match="没有可用的中文字体") as caught:
+        write_card_sheet(make_cards(2), "测试", 2026, BASE, out / "s.pdf", out / "s.csv", fonts=(str(empty),))
+    assert "fonts-wqy-microhei" in caught.value.message
+    assert list(out.iterdir()) == []
+    with pytest.raises(FontMissing):
+        write_card_sheet_pdf(make_cards(2), "测试", 2026, BASE, io.BytesIO(), fonts=(str(empty),))
+
+
+def test_pdf_embeds_the_cjk_font(tmp_path):
+    """With the font found through an explicit folder, the PDF carries it (no boxes on a printer without it)."""
+    font = find_cjk_font()
+    folder = tmp_path / "fonts"
+    folder.mkdir()
+    shutil.copy(font, folder / font.name)
+    buf = io.BytesIO()
+    write_card_sheet_pdf(make_cards(1), "测试", 2026, BASE, buf, fonts=(str(folder),))
+    data = buf.getvalue()
+    assert b"/FontFile" in data or b"/Type3" in data or b"/Subtype /Type3" in data
+    assert b"WenQuanYi" in data or b"Noto" in data or font.stem.encode()[:6] in data

@@ -1,11 +1,15 @@
-"""Unit tests for pingyi.publication.charts (SPEC §6): PNG in Chinese, no missing glyphs, sane size."""
+"""Unit tests for pingyi.publication.charts (SPEC §6): SVG with text as text (no server font needed), PNG in
+Chinese with the server font, no missing glyphs, sane size."""
 
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 import struct
 import warnings
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +19,10 @@ from pingyi.render.fonts import find_cjk_font, use_cjk_font
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEPARTMENTS = ["县招商局", "县发改委", "县人事劳动和社会保障局", "县交警大队", "县供电公司"]
 ASPECTS = ["工作作风", "服务态度", "办事效率", "政策宣传", "勤政廉洁"]
+
+
+def png(fn, *args):
+    return render(lambda *a: fn(*a, fmt="png"), *args)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -60,7 +68,7 @@ RANKING = [
 
 
 def test_ranking_bars():
-    data = render(charts.ranking_bars, RANKING)
+    data = png(charts.ranking_bars, RANKING)
     w, h = png_size(data)
     assert 600 <= w <= 2000 and 250 <= h <= 4000
     assert 5_000 < len(data) < 1_000_000
@@ -68,39 +76,91 @@ def test_ranking_bars():
 
 def test_ranking_bars_grows_with_rows():
     many = [{"name": f"部门{i}", "published": Decimal(50 + i), "grade_key": "unsatisfied"} for i in range(30)]
-    assert png_size(render(charts.ranking_bars, many))[1] > png_size(render(charts.ranking_bars, RANKING))[1]
+    assert png_size(png(charts.ranking_bars, many))[1] > png_size(png(charts.ranking_bars, RANKING))[1]
 
 
 def test_ranking_bars_empty():
-    png_size(render(charts.ranking_bars, []))
+    png_size(png(charts.ranking_bars, []))
 
 
 def test_grade_distribution():
-    data = render(charts.grade_distribution, {"满意": 8, "基本满意": 5, "不满意": 6, "未获评议": 2})
+    data = png(charts.grade_distribution, {"满意": 8, "基本满意": 5, "不满意": 6, "未获评议": 2})
     w, h = png_size(data)
     assert 400 <= w <= 2000 and 200 <= h <= 2000
 
 
 def test_grade_distribution_all_zero():
-    png_size(render(charts.grade_distribution, {"满意": 0, "基本满意": 0, "不满意": 0}))
+    png_size(png(charts.grade_distribution, {"满意": 0, "基本满意": 0, "不满意": 0}))
 
 
 def test_aspect_breakdown_with_withheld_department():
     rows = [(d, {a: Decimal("50") + 10 * i + j for j, a in enumerate(ASPECTS)}) for i, d in enumerate(DEPARTMENTS)]
     rows[1] = (DEPARTMENTS[1], {a: None for a in ASPECTS})  # below k: withheld
-    data = render(charts.aspect_breakdown, rows)
+    data = png(charts.aspect_breakdown, rows)
     w, h = png_size(data)
     assert 600 <= w <= 2500 and 250 <= h <= 4000
 
 
-def test_use_cjk_font_is_idempotent():
+def test_use_cjk_font_is_idempotent_and_leaves_rcparams_alone():
     import matplotlib
 
+    before = list(matplotlib.rcParams["font.sans-serif"])
     first = use_cjk_font()
     assert first and use_cjk_font() == first
-    assert matplotlib.rcParams["font.sans-serif"].count(first) == 1
-    assert matplotlib.rcParams["font.sans-serif"][0] == first
+    assert matplotlib.rcParams["font.sans-serif"] == before
 
 
 def test_use_cjk_font_without_font():
     assert use_cjk_font(("/nonexistent/font.ttc",)) is None
+
+
+def svg_texts(data: bytes) -> list[str]:
+    import html
+
+    return [html.unescape(t) for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", data.decode("utf-8"))]
+
+
+def test_ranking_svg_keeps_chinese_as_text():
+    data = render(charts.ranking_bars, RANKING)
+    assert data.lstrip().startswith(b"<?xml") and b"<svg" in data
+    texts = svg_texts(data)
+    for name in DEPARTMENTS:
+        assert name in texts
+    assert "公布得分（分）" in texts and "未获评议" in texts and "97.85" in texts
+    assert "font-family: 'Noto Sans CJK SC'" in data.decode() and "<path" in data.decode()  # bars are drawn
+    assert render(charts.ranking_bars, RANKING) == data  # deterministic: cacheable, no dates or random ids
+
+
+@pytest.mark.parametrize("fn,args", [
+    (charts.ranking_bars, (RANKING,)),
+    (charts.grade_distribution, ({"满意": 8, "基本满意": 5, "不满意": 6},)),
+    (charts.aspect_breakdown, ([(DEPARTMENTS[0], {a: Decimal("80") for a in ASPECTS})],)),
+], ids=["ranking", "grades", "aspects"])
+def test_svg_without_any_cjk_font_still_has_the_chinese_text(fn, args, tmp_path):
+    """The font lookup points at an empty folder: the SVG still carries the Chinese as text for the browser."""
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    data = render(lambda *a: fn(*a, fonts=(str(empty),)), *args)
+    texts = "".join(svg_texts(data))
+    assert "满意" in texts or DEPARTMENTS[0] in texts
+    assert all("\ufffd" not in t for t in svg_texts(data))
+
+
+def test_font_lookup_in_folders_checks_the_glyphs(tmp_path):
+    from pingyi.render.fonts import FontMissing, require_cjk_font
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "latin").mkdir()
+    import matplotlib
+
+    dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    shutil.copy(dejavu, tmp_path / "latin" / "DejaVuSans.ttf")
+    assert find_cjk_font((str(tmp_path / "empty"),)) is None
+    assert find_cjk_font((str(tmp_path / "latin"),)) is None  # a font file, but no Chinese glyphs
+    with pytest.raises(FontMissing, match="没有可用的中文字体"):
+        require_cjk_font((str(tmp_path / "latin"),), "评议卡")
+    found = find_cjk_font()
+    shutil.copy(found, tmp_path / "latin" / found.name)
+    assert find_cjk_font((str(tmp_path / "latin"),)) == tmp_path / "latin" / found.name
+    with pytest.raises(FontMissing, match="𠀀"):  # a character the font lacks is named
+        require_cjk_font((str(tmp_path / "latin"),), "评议𠀀")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pingyi.catalog import load_catalog
 from pingyi.cli import UsageError, run_db
+from pingyi.datafiles import private_dir
 from pingyi.settings import Settings
 
 from . import cardsheet, service
@@ -64,11 +65,13 @@ def cmd_cards(args: argparse.Namespace, settings: Settings) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is not a folder")
 
-    minted = run_db(settings, lambda: service.mint_cards(args.campaign, args.count, actor="cli"))
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"cards-{args.campaign}-batch{minted.batch}"
     base = settings.http.public_base_url
+    # No CJK font: exit 2 with the Chinese message before a card is minted.
+    cardsheet.check_font(f"{args.campaign}年度外来投资企业民主评议", args.campaign, base, settings.fonts)
+    minted = run_db(settings, lambda: service.mint_cards(args.campaign, args.count, actor="cli"))
+    private_dir(out)
+    stem = out / f"cards-{args.campaign}-batch{minted.batch}"
     cardsheet.write_card_sheet(minted.cards(base), minted.title, args.campaign, base, stem.with_suffix(".pdf"),
-                               stem.with_suffix(".csv"))
+                               stem.with_suffix(".csv"), settings.fonts)
     print(f"已生成 {len(minted.tokens)} 张评议卡：{stem}.pdf 和 {stem}.csv（令牌只写这一次，请妥善保管）")
     return 0

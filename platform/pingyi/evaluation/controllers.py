@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.response import Redirect, Template
@@ -131,10 +132,13 @@ async def cards_generate(request: Request, state: State, year: int) -> Response:
         count = int(str(form.get("count", "")).strip())
     except ValueError:
         raise InvalidInput("请填写要生成的评议卡数量（整数）。") from None
+    base = state.settings.http.public_base_url
+    fonts = state.settings.fonts
+    cardsheet.check_font(f"{year}年度外来投资企业民主评议", year, base, fonts)  # refuse before minting: no card lost
     minted = await service.mint_cards(year, count, actor=_actor(request))
     pdf = io.BytesIO()
-    base = state.settings.http.public_base_url
-    cardsheet.write_card_sheet_pdf(minted.cards(base), minted.title, year, base, pdf)
+    await anyio.to_thread.run_sync(lambda: cardsheet.write_card_sheet_pdf(minted.cards(base), minted.title, year,
+                                                                          base, pdf, fonts))
     return Response(pdf.getvalue(), media_type="application/pdf", status_code=200, headers={
         "Content-Disposition": f'attachment; filename="cards-{year}-batch{minted.batch}.pdf"', **NO_STORE})
 

@@ -143,10 +143,11 @@ async def load_demo(settings: Settings) -> list[str]:
 
 
 def _write_demo_cards(path: Path, base_url: str, tokens: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from pingyi.datafiles import private_file
+
+    private_file(path)  # 0600 before a token is written into it
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["ballot_url", "code"])
         for t in tokens:
             writer.writerow([f"{base_url}/b/{t}", cardcodes.format_code(t)])
-    path.chmod(0o600)

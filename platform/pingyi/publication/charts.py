@@ -1,16 +1,32 @@
-"""Publication layer: PNG charts in Chinese for reports and public pages, from plain data (SPEC §6).
+"""Publication layer: charts in Chinese for public pages and reports, from plain data (SPEC §6).
 
-Uses matplotlib's object API (Figure + Agg canvas, no pyplot global state), so charts can be drawn from several
-threads. Every function returns the PNG bytes; nothing touches the database.
+Web charts are SVG with the text kept as text (``svg.fonttype = 'none'``): the reader's browser draws the Chinese
+with its own fonts, so the server needs no CJK font. A server CJK font, when found, is only used to measure text
+for the layout. PNG (``fmt="png"``) is still available for reports and does need the font.
+
+Uses matplotlib's object API (Figure + Agg canvas, no pyplot global state); the few rcParams a chart needs are set
+in a context under one lock, so charts can be drawn from worker threads. Every function returns the image bytes;
+nothing touches the database.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import threading
+import warnings
+from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from pingyi.render.fonts import use_cjk_font
+
+MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+# What the browser is asked to draw SVG text with (first installed wins on the reader's machine).
+CSS_FONT_STACK = ("'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', "
+                  "'WenQuanYi Micro Hei', 'Hiragino Sans GB', 'Heiti SC', SimHei, sans-serif")
+_FONT_FAMILY = re.compile(r"font-family: [^;\"]+")
+_render_lock = threading.Lock()
 
 DPI = 120
 WIDTH_IN = 8.0
@@ -35,7 +51,8 @@ LABEL_COLOURS: dict[str, str] = {name: GRADE_COLOURS[key] for key, name in GRADE
 _FALLBACK_COLOURS = ("#1565c0", "#6a1b9a", "#00838f", "#5d4037")
 
 
-def ranking_bars(rows: list[dict], title: str = "年度评议得分排名") -> bytes:
+def ranking_bars(rows: list[dict], title: str = "年度评议得分排名", fmt: str = "svg",
+                 fonts: tuple[str, ...] | None = None) -> bytes:
     """Horizontal bars of published scores in the given (ranking) order, top row first, coloured by grade.
 
     Each row: ``{"name": str, "published": Decimal | None, "grade_key": str | None}``. A row with no published
@@ -43,59 +60,63 @@ def ranking_bars(rows: list[dict], title: str = "年度评议得分排名") -> b
     """
     from matplotlib.patches import Patch
 
-    fig, ax = _figure(height=max(2.6, 1.3 + 0.32 * len(rows)))
-    names = [str(r["name"]) for r in rows]
-    ys = list(range(len(rows)))
-    values = [float(r["published"]) if r.get("published") is not None else 0.0 for r in rows]
-    keys = [(r.get("grade_key") or "not_rated") if r.get("published") is not None else "not_rated" for r in rows]
-    ax.barh(ys, values, color=[GRADE_COLOURS.get(k, GRADE_COLOURS["not_rated"]) for k in keys], height=0.66)
-    for y, r, v in zip(ys, rows, values):
-        if r.get("published") is None:
-            ax.text(1, y, "未获评议", va="center", ha="left", fontsize=8, color="#616161")
-        else:
-            ax.text(v + 0.8, y, _fmt(r["published"]), va="center", ha="left", fontsize=8)
-    ax.set_yticks(ys, names, fontsize=9)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 108)
-    ax.set_xlabel("公布得分（分）")
-    for x, label in ((SATISFIED_LINE, "85 满意"), (BASIC_LINE, "70 基本满意")):
-        ax.axvline(x, color="#424242", linestyle="--", linewidth=0.8)
-        ax.text(x, -0.9 if rows else 0, label, ha="center", va="bottom", fontsize=8, color="#424242")
-    if rows:
-        ax.set_ylim(len(rows) - 0.5, -1.2)
-    used = [k for k in GRADE_NAMES if k in keys]
-    ax.legend(handles=[Patch(color=GRADE_COLOURS[k], label=GRADE_NAMES[k]) for k in used],
-              loc="lower right", fontsize=8, framealpha=0.9)
-    ax.set_title(title, fontsize=12)
-    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
-    ax.set_axisbelow(True)
-    _despine(ax)
-    return _png(fig)
+    with _drawing(fonts, fmt):
+        fig, ax = _figure(height=max(2.6, 1.3 + 0.32 * len(rows)))
+        names = [str(r["name"]) for r in rows]
+        ys = list(range(len(rows)))
+        values = [float(r["published"]) if r.get("published") is not None else 0.0 for r in rows]
+        keys = [(r.get("grade_key") or "not_rated") if r.get("published") is not None else "not_rated" for r in rows]
+        ax.barh(ys, values, color=[GRADE_COLOURS.get(k, GRADE_COLOURS["not_rated"]) for k in keys], height=0.66)
+        for y, r, v in zip(ys, rows, values):
+            if r.get("published") is None:
+                ax.text(1, y, "未获评议", va="center", ha="left", fontsize=8, color="#616161")
+            else:
+                ax.text(v + 0.8, y, _fmt(r["published"]), va="center", ha="left", fontsize=8)
+        ax.set_yticks(ys, names, fontsize=9)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 108)
+        ax.set_xlabel("公布得分（分）")
+        for x, label in ((SATISFIED_LINE, "85 满意"), (BASIC_LINE, "70 基本满意")):
+            ax.axvline(x, color="#424242", linestyle="--", linewidth=0.8)
+            ax.text(x, -0.9 if rows else 0, label, ha="center", va="bottom", fontsize=8, color="#424242")
+        if rows:
+            ax.set_ylim(len(rows) - 0.5, -1.2)
+        used = [k for k in GRADE_NAMES if k in keys]
+        ax.legend(handles=[Patch(color=GRADE_COLOURS[k], label=GRADE_NAMES[k]) for k in used],
+                  loc="lower right", fontsize=8, framealpha=0.9)
+        ax.set_title(title, fontsize=12)
+        ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
+        ax.set_axisbelow(True)
+        _despine(ax)
+        return _save(fig, fmt)
 
 
-def grade_distribution(counts: Mapping[str, int], title: str = "评议等级分布") -> bytes:
-    """Vertical bars: number of departments per grade label (满意 / 基本满意 / 不满意 / 未获评议), in the given order."""
-    fig, ax = _figure(height=3.6, width=6.0)
-    labels = [str(k) for k in counts]
-    values = [int(v) for v in counts.values()]
-    colours = [LABEL_COLOURS.get(lb, _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)]) for i, lb in enumerate(labels)]
-    bars = ax.bar(range(len(labels)), values, color=colours, width=0.6)
-    total = sum(values)
-    for bar, v in zip(bars, values):
-        share = f"（{v * 100 / total:.0f}%）" if total else ""
-        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{v} 个{share}",
-                ha="center", va="bottom", fontsize=9)
-    ax.set_xticks(range(len(labels)), labels, fontsize=10)
-    ax.set_ylabel("部门数（个）")
-    ax.set_ylim(0, max(values + [1]) * 1.2)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(title, fontsize=12)
-    _despine(ax)
-    return _png(fig)
+def grade_distribution(counts: Mapping[str, int], title: str = "评议等级分布", fmt: str = "svg",
+                       fonts: tuple[str, ...] | None = None) -> bytes:
+    """Vertical bars: departments per grade label (满意 / 基本满意 / 不满意 / 未获评议), in the given order."""
+    with _drawing(fonts, fmt):
+        fig, ax = _figure(height=3.6, width=6.0)
+        labels = [str(k) for k in counts]
+        values = [int(v) for v in counts.values()]
+        colours = [LABEL_COLOURS.get(lb, _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)]) for i, lb in enumerate(labels)]
+        bars = ax.bar(range(len(labels)), values, color=colours, width=0.6)
+        total = sum(values)
+        for bar, v in zip(bars, values):
+            share = f"（{v * 100 / total:.0f}%）" if total else ""
+            ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{v} 个{share}",
+                    ha="center", va="bottom", fontsize=9)
+        ax.set_xticks(range(len(labels)), labels, fontsize=10)
+        ax.set_ylabel("部门数（个）")
+        ax.set_ylim(0, max(values + [1]) * 1.2)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_title(title, fontsize=12)
+        _despine(ax)
+        return _save(fig, fmt)
 
 
 def aspect_breakdown(rows: list[tuple[str, Mapping[str, Decimal | float | None]]],
-                     title: str = "各部门分方面得分率（%）") -> bytes:
+                     title: str = "各部门分方面得分率（%）", fmt: str = "svg",
+                     fonts: tuple[str, ...] | None = None) -> bytes:
     """Heat map: one row per department, one column per aspect, cell = mean percent of the maximum (0–100).
 
     ``rows`` is ``[(department name, {aspect name: percent or None})]``; aspects are the union of the keys in first
@@ -110,53 +131,73 @@ def aspect_breakdown(rows: list[tuple[str, Mapping[str, Decimal | float | None]]
         for a in values:
             if a not in aspects:
                 aspects.append(a)
-    fig, ax = _figure(height=max(2.4, 1.5 + 0.32 * len(rows)), width=max(6.0, 2.6 + 1.1 * len(aspects)))
-    grid = np.full((len(rows), len(aspects)), np.nan)
-    for i, (_, values) in enumerate(rows):
-        for j, a in enumerate(aspects):
-            v = values.get(a)
-            if v is not None:
-                grid[i, j] = float(v)
-    cmap = colormaps["RdYlGn"].with_extremes(bad="#e0e0e0")
-    norm = Normalize(vmin=40, vmax=100, clip=True)
-    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto", interpolation="none")
-    for i in range(len(rows)):
-        for j in range(len(aspects)):
-            v = grid[i, j]
-            text = "—" if np.isnan(v) else f"{v:.1f}"
-            dark_cell = not np.isnan(v) and (v >= 92 or v < 50)
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark_cell else "#212121")
-    ax.set_xticks(range(len(aspects)), aspects, fontsize=9)
-    ax.set_yticks(range(len(rows)), [str(name) for name, _ in rows], fontsize=9)
-    ax.xaxis.tick_top()
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
-    bar.set_label("得分率（%）", fontsize=9)
-    bar.ax.tick_params(labelsize=8)
-    ax.set_title(title, fontsize=12, pad=24)
-    return _png(fig)
+    with _drawing(fonts, fmt):
+        fig, ax = _figure(height=max(2.4, 1.5 + 0.32 * len(rows)), width=max(6.0, 2.6 + 1.1 * len(aspects)))
+        grid = np.full((len(rows), len(aspects)), np.nan)
+        for i, (_, values) in enumerate(rows):
+            for j, a in enumerate(aspects):
+                v = values.get(a)
+                if v is not None:
+                    grid[i, j] = float(v)
+        cmap = colormaps["RdYlGn"].with_extremes(bad="#e0e0e0")
+        norm = Normalize(vmin=40, vmax=100, clip=True)
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto", interpolation="none")
+        for i in range(len(rows)):
+            for j in range(len(aspects)):
+                v = grid[i, j]
+                text = "—" if np.isnan(v) else f"{v:.1f}"
+                dark_cell = not np.isnan(v) and (v >= 92 or v < 50)
+                ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark_cell else "#212121")
+        ax.set_xticks(range(len(aspects)), aspects, fontsize=9)
+        ax.set_yticks(range(len(rows)), [str(name) for name, _ in rows], fontsize=9)
+        ax.xaxis.tick_top()
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+        bar.set_label("得分率（%）", fontsize=9)
+        bar.ax.tick_params(labelsize=8)
+        ax.set_title(title, fontsize=12, pad=24)
+        return _save(fig, fmt)
 
 
 # --------------------------------------------------------------------------------------------- helpers
 
 
+@contextmanager
+def _drawing(fonts: tuple[str, ...] | None, fmt: str) -> Iterator[None]:
+    """One chart at a time: the rcParams it needs, the CJK font (if any) for measuring text."""
+    import matplotlib
+
+    if fmt not in MEDIA_TYPES:
+        raise ValueError(f"unknown chart format {fmt!r}")
+    family = use_cjk_font(fonts)
+    rc = {"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
+          "axes.unicode_minus": False, "svg.fonttype": "none", "svg.hashsalt": "pingyi"}
+    with _render_lock, matplotlib.rc_context(rc), warnings.catch_warnings():  # type: ignore[arg-type]
+        if family is None and fmt == "svg":
+            # Measured with DejaVu, drawn by the browser: the server's missing glyphs do not matter.
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        yield
+
+
 def _figure(height: float, width: float = WIDTH_IN):
     from matplotlib.figure import Figure
 
-    use_cjk_font()
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     return fig, fig.add_subplot()
 
 
-def _png(fig) -> bytes:
+def _save(fig, fmt: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
-    return out.getvalue()
+    if fmt == "png":
+        fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
+        return out.getvalue()
+    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+    return _FONT_FAMILY.sub("font-family: " + CSS_FONT_STACK, out.getvalue().decode("utf-8")).encode("utf-8")
 
 
 def _despine(ax) -> None:

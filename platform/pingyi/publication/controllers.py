@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
 from pingyi.web.guards import admin_only, current_user, requires
 from pingyi.evaluation import service as evaluation
 from pingyi.core.errors import InvalidInput, NotFound
 
-from . import service
+from . import chartcache, service
+from .charts import MEDIA_TYPES
 from .schemas import BulletinDocument, ResultsDocument
 
 
@@ -24,13 +26,11 @@ async def results_page(year: int) -> Template:
     return Template("publication/results.html", context={"r": await service.published_results(year), "year": year})
 
 
-@get("/results/{year:int}/ranking.png")
-async def results_chart(year: int) -> Response:
-    from .charts import ranking_bars
-
-    results = await service.published_results(year)
-    rows = [{"name": r["name"], "published": r["published"], "grade_key": r["status"]} for r in results["results"]]
-    return Response(ranking_bars(rows), media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
+@get("/results/{year:int}/ranking.svg")
+async def results_chart(state: State, year: int) -> Response:
+    """The ranking as SVG with text kept as text (the browser draws the Chinese), drawn once per version."""
+    svg = await chartcache.for_app(state).ranking_svg(year, state.settings.fonts)
+    return Response(svg, media_type=MEDIA_TYPES["svg"], headers={"Cache-Control": "public, max-age=300"})
 
 
 @get("/api/v1/results/{year:int}")
@@ -90,5 +90,5 @@ async def office_publish(request: Request, year: int, version: int) -> Redirect:
     return Redirect(path=f"/office/results/{year}", status_code=303)
 
 
-ROUTES = [department_feedback, results_index, results_page, results_chart, results_api, bulletin_page, bulletin_api, receipt_check,
-          office_results, office_compute, office_publish]
+ROUTES = [department_feedback, results_index, results_page, results_chart, results_api, bulletin_page, bulletin_api,
+          receipt_check, office_results, office_compute, office_publish]

@@ -1,26 +1,20 @@
 """Web layer: access log that never contains a card token (SPEC §3, ARCHITECTURE §15).
 
-Ballot paths /b/<token> are written as /b/[redacted]; query strings are dropped; no client IP is kept for
-ballot paths. The log holds method, redacted path, status and duration.
+Ballot paths /b/<token> are written as /b/[redacted], complaint paths /api/v1/complaints/<code> and
+/office/complaints/<code>/… as …/[redacted] (web/redact.py); query strings are dropped; control characters are
+stripped, so a visitor cannot forge a line; no client IP is kept. The log holds method, redacted path, status and
+duration.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
-REDACTED_PATHS = (re.compile(r"^/b/[^/]+"), re.compile(r"^/api/v1/ballots/[^/]+"), re.compile(r"^/c/[^/]+"))
+from .redact import redact_path, strip_controls
 
-
-def redact_path(path: str) -> str:
-    for pattern in REDACTED_PATHS:
-        match = pattern.match(path)
-        if match:
-            prefix = match.group(0).rsplit("/", 1)[0]
-            return prefix + "/[redacted]" + path[match.end():]
-    return path
+__all__ = ["AccessLogMiddleware", "redact_path"]
 
 
 class AccessLogMiddleware:
@@ -51,7 +45,21 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:  # answered by the app's exception handlers, outside this middleware
+            status["code"] = _status_of(exc)
+            raise
         finally:
             ms = (time.perf_counter() - started) * 1000
-            self.logger.info("%s %s %s %.1fms", scope.get("method", "-"), redact_path(scope.get("path", "")),
+            self.logger.info("%s %s %s %.1fms", strip_controls(str(scope.get("method", "-")))[:16],
+                             redact_path(scope.get("path", "")),
                              status["code"], ms)
+
+
+def _status_of(exc: Exception) -> int:
+    code = getattr(exc, "status_code", None)
+    if isinstance(code, int):
+        return code
+    from .errors import status_for  # the one error → status table
+    from pingyi.core.errors import DomainError
+
+    return status_for(exc) if isinstance(exc, DomainError) else 500
