@@ -109,6 +109,8 @@ def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock |
                 await db.close_pool(db.current_engine())
             if access_writer is not None:
                 access_writer.stop()  # flushes what is queued
+                for handler in access_writer.handlers:
+                    handler.close()
 
     route_handlers: list[Any] = []
     for name in CONTROLLER_MODULES:
