@@ -17,6 +17,7 @@ from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Template
@@ -24,6 +25,9 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from . import db
+from .accounts.middleware import SessionUserMiddleware
+from .accounts.sessions import policy_from
+from .clock import Clock, SystemClock
 from .core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from .settings import Settings
 from .web.accesslog import AccessLogMiddleware
@@ -94,8 +98,10 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
                     status_code=status)
 
 
-def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
-    """Build the web application. With manage_engine the lifespan opens and closes the database engine."""
+def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock | None = None) -> Litestar:
+    """Build the web application. With manage_engine the lifespan opens and closes the database engine; `clock`
+    (default: the system clock) is the one source of "now" for the app."""
+    clock = clock or SystemClock()
     settings = settings.ensure_secret()
     secret = settings.http.secret_key
 
@@ -121,20 +127,22 @@ def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
     route_handlers.append(create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"]))
 
     session = CookieBackendConfig(secret=bytes.fromhex(secret)[:32], secure=settings.http.cookie_secure,
-                                  samesite="lax", max_age=8 * 3600, exclude=CSRF_EXEMPT)
+                                  samesite="lax", max_age=settings.accounts.session_max_hours * 3600,
+                                  exclude=CSRF_EXEMPT)
+    session_user = DefineMiddleware(SessionUserMiddleware, clock=clock, policy=policy_from(settings.accounts))
     csrf = CSRFConfig(secret=secret, cookie_secure=settings.http.cookie_secure, exclude=CSRF_EXEMPT)
     access_logger, access_writer = _access_logger(settings)
 
     app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
-        middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware],
+        middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware, session_user],
         csrf_config=csrf,
         template_config=TemplateConfig(directory=PACKAGE_DIR / "templates", engine=JinjaTemplateEngine,
                                        engine_callback=functools.partial(configure_jinja, tz=settings.timezone)),
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="pingyi", version="1", path="/schema"),
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "clock": clock}),
         request_max_body_size=256 * 1024,
         debug=False,
     )

@@ -40,6 +40,17 @@ class HttpSettings:
 
 
 @dataclass(frozen=True)
+class AccountSettings:
+    """Office sessions and login lockout (SPEC §8, 等保 2.0 level 2)."""
+
+    session_idle_minutes: int = 30
+    session_max_hours: int = 8
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    login_lock_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class MqttSettings:
     host: str = "127.0.0.1"
     port: int = 1883
@@ -59,6 +70,7 @@ class Settings:
     database: DatabaseSettings
     http: HttpSettings
     mqtt: MqttSettings = field(default_factory=MqttSettings)
+    accounts: AccountSettings = field(default_factory=AccountSettings)
     timezone: str = "Asia/Shanghai"
 
     def with_database(self, url: str) -> "Settings":
@@ -97,6 +109,13 @@ class Settings:
                 acl_file=Path(env["PINGYI_MQTT_ACL_FILE"]) if env.get("PINGYI_MQTT_ACL_FILE") else None,
                 batch_size=_int(env, "PINGYI_INGEST_BATCH", 500),
             ),
+            accounts=AccountSettings(
+                session_idle_minutes=_positive(env, "PINGYI_SESSION_IDLE_MINUTES", 30),
+                session_max_hours=_positive(env, "PINGYI_SESSION_MAX_HOURS", 8),
+                login_max_failures=_positive(env, "PINGYI_LOGIN_MAX_FAILURES", 5),
+                login_window_minutes=_positive(env, "PINGYI_LOGIN_WINDOW_MINUTES", 15),
+                login_lock_minutes=_positive(env, "PINGYI_LOGIN_LOCK_MINUTES", 15),
+            ),
             timezone=env.get("PINGYI_TIMEZONE", "Asia/Shanghai"),
         )
 
@@ -120,3 +139,10 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be a positive integer, got {value}")
+    return value

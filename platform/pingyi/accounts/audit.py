@@ -1,16 +1,28 @@
-"""Service layer: append to and verify the hash-chained audit log (SPEC §7)."""
+"""Service layer: append to and verify the hash-chained audit log; its head (SPEC §7).
+
+An entry is written in the same transaction as the change it records: `append` joins the caller's open
+transaction (Piccolo nests by joining) or opens its own. Appends are serialised: SQLite's BEGIN IMMEDIATE takes
+the write lock first; on PostgreSQL a transaction-scoped advisory lock is taken before the head is read, so two
+writers never compute the same next seq (no retry on error text).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
+from pingyi import db
+from pingyi.clock import SystemClock
 from pingyi.core import audit as chain
 from pingyi.db import write_transaction
 
 from .tables import AuditEntry
+
+# pg_advisory_xact_lock key of the audit chain ("pingyi" as an integer).
+ADVISORY_KEY = 0x70696E677969
 
 
 def _record(row: dict[str, Any]) -> chain.AuditRecord:
@@ -23,27 +35,19 @@ def _record(row: dict[str, Any]) -> chain.AuditRecord:
 
 async def append(actor: str, action: str, subject: str, detail: dict[str, Any] | None = None,
                  *, at: datetime | None = None, in_transaction: bool = False) -> chain.AuditRecord:
-    """Append one entry. Inside an open write transaction pass in_transaction=True (no nested retry loop)."""
-    when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
-    for attempt in range(20):
-        try:
-            if in_transaction:
-                return await _append_now(actor, action, subject, detail or {}, when)
-            async with write_transaction():
-                return await _append_now(actor, action, subject, detail or {}, when)
-        except Exception as exc:  # unique violation on seq: another writer won; retry on the new head
-            if in_transaction or "unique" not in str(exc).lower() or attempt == 19:
-                raise
-            await asyncio.sleep(0.01 * (attempt + 1))
-    raise RuntimeError("unreachable")
-
-
-async def _append_now(actor: str, action: str, subject: str, detail: dict[str, Any], when: str) -> chain.AuditRecord:
-    last = await AuditEntry.select().order_by(AuditEntry.seq, ascending=False).first()
-    record = chain.next_record(_record(last) if last else None, when, actor, action, subject, detail)
-    await AuditEntry.insert(AuditEntry(seq=record.seq, at=record.at, actor=record.actor, action=record.action,
-                                       subject=record.subject, detail=json.dumps(record.detail, ensure_ascii=False),
-                                       prev_hash=record.prev_hash, hash=record.hash))
+    """Append one entry inside the caller's transaction, or in its own one. `in_transaction` is accepted for
+    older callers; the open transaction is found either way."""
+    when = at or SystemClock().now()
+    async with write_transaction():
+        if isinstance(db.current_engine(), PostgresEngine):
+            await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", ADVISORY_KEY)
+        last = await AuditEntry.select().order_by(AuditEntry.seq, ascending=False).first()
+        record = chain.next_record(_record(last) if last else None, when, actor[:64], action[:64], subject[:128],
+                                   detail or {})
+        await AuditEntry.insert(AuditEntry(seq=record.seq, at=record.at, actor=record.actor, action=record.action,
+                                           subject=record.subject,
+                                           detail=json.dumps(record.detail, ensure_ascii=False),
+                                           prev_hash=record.prev_hash, hash=record.hash))
     return record
 
 
@@ -52,6 +56,19 @@ async def entries(limit: int = 200) -> list[chain.AuditRecord]:
     return [_record(r) for r in reversed(rows)]
 
 
-async def verify() -> list[str]:
-    rows = await AuditEntry.select().order_by(AuditEntry.seq)
-    return chain.verify_chain([_record(r) for r in rows])
+async def _all() -> list[chain.AuditRecord]:
+    return [_record(r) for r in await AuditEntry.select().order_by(AuditEntry.seq)]
+
+
+async def verify(expected_head: str | None = None) -> list[str]:
+    """Problems of the whole chain; with `expected_head` ("<seq>:<hash>" kept elsewhere) also against it."""
+    records = await _all()
+    if expected_head is None:
+        return chain.verify_chain(records)
+    return chain.verify_against_head(records, expected_head)
+
+
+async def head() -> str:
+    """The current head, "<seq>:<hash>" (inside a transaction: as that transaction sees it)."""
+    last = await AuditEntry.select().order_by(AuditEntry.seq, ascending=False).first()
+    return chain.format_head(_record(last) if last else None)

@@ -1,4 +1,4 @@
-"""Infrastructure layer: office users and the hash-chained audit log (SPEC §7)."""
+"""Infrastructure layer: office users, their sessions and failed logins, the hash-chained audit log (SPEC §7, §8)."""
 
 from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varchar, Boolean
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
@@ -31,3 +31,20 @@ class AuditEntry(Table, tablename="audit_entry"):
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64)
     note = Text(default="")
+
+
+class OfficeSession(Table, tablename="office_session"):
+    """A live office login. The browser's cookie holds a random session id; only its sha256 is stored here.
+    Ending a session (logout, deactivation, role change, expiry) deletes its row: every process sees it at once."""
+
+    token_hash = Varchar(length=64, unique=True, index=True)
+    user = ForeignKey(references=OfficeUser, index=True)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+
+
+class LoginFailure(Table, tablename="login_failure"):
+    """One failed login for a username (known or not), kept for the lockout window only."""
+
+    username = Varchar(length=64, index=True)
+    at = Timestamptz()

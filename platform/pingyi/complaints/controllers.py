@@ -54,7 +54,8 @@ async def complaint_status_api(code: str) -> ComplaintStatus:
 
 @get("/office/complaints", guards=[requires("investigator")])
 async def office_complaints(request: Request) -> Template:
-    rows = await service.office_list(include_contact=True, today=date.today())
+    rows = await service.office_list(include_contact=True, today=date.today(),
+                                     mask_contact=current_user(request)["role"] != "investigator")
     return Template("complaints/office.html", context={"complaints": rows, "departments": await service.departments(),
                                                        "ACTION_LABELS": rules.ACTION_LABELS,
                                                        "SEVERITY_LABELS": rules.SEVERITY_LABELS,

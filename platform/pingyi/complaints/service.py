@@ -7,6 +7,7 @@ from typing import Any
 
 from pingyi.accounts import audit
 from pingyi.core import cardcodes
+from pingyi.core.accounts import mask_contact as masked
 from pingyi.core import complaints as rules
 from pingyi.core.errors import InvalidInput, NotFound
 from pingyi.db import write_transaction
@@ -45,9 +46,9 @@ async def file_complaint(department_code: str, summary: str, *, channel: str = "
                         contact=contact.strip(), state=rules.RECEIVED, received_on=received_on)
         await row.save()
         await ComplaintEvent(complaint=row.id, actor=actor, action="file", from_state="", to_state=rules.RECEIVED).save()
-    if actor != "public":
-        await audit.append(actor, "complaint.file", f"complaint:{code}", {"channel": channel,
-                                                                          "department": department_code})
+        if actor != "public":
+            await audit.append(actor, "complaint.file", f"complaint:{code}", {"channel": channel,
+                                                                              "department": department_code})
     return code
 
 
@@ -91,7 +92,8 @@ async def public_status(tracking_code: str) -> dict[str, Any]:
             "received_on": row["received_on"].isoformat(), "public_reply": row["public_reply"]}
 
 
-async def office_list(*, include_contact: bool, today: date) -> list[dict[str, Any]]:
+async def office_list(*, include_contact: bool, today: date, mask_contact: bool = False) -> list[dict[str, Any]]:
+    """The office's list. Contact details: in full for investigators, masked for the admin (SPEC §5)."""
     cols = [Complaint.tracking_code, Complaint.state, Complaint.severity, Complaint.channel, Complaint.summary,
             Complaint.received_on, Complaint.decision_date, Complaint.decision_reason, Complaint.investigator,
             Complaint.department.code, Complaint.department.name]
@@ -99,6 +101,8 @@ async def office_list(*, include_contact: bool, today: date) -> list[dict[str, A
         cols.append(Complaint.contact)
     rows = await Complaint.select(*cols).order_by(Complaint.received_on, ascending=False)
     for r in rows:
+        if include_contact and mask_contact:
+            r["contact"] = masked(r["contact"])
         r["overdue"] = rules.is_overdue(r["received_on"], today, r["state"])
         r["actions"] = rules.allowed_actions(r["state"])
     return rows

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pingyi.accounts import audit
+from pingyi.core import audit as chain
 from pingyi.core import campaigns as lifecycle
 from pingyi.core import scoring
 from pingyi.core.errors import InvalidInput, NotFound, StateError
@@ -82,13 +83,15 @@ async def compute_snapshot(year: int, *, actor: str, reason: str = "") -> dict[s
         version = (last["version"] + 1) if last else 1
         if last and not reason.strip():
             raise InvalidInput(f"已有第 {last['version']} 版结果：重新计算即为更正，请填写更正理由。")
+        entry = await audit.append(actor, "snapshot.compute", f"campaign:{year}",
+                                   {"version": version, "digest": digest, "reason": reason.strip()})
+        # The audit chain head (including this entry) goes into the snapshot: a copy kept outside the database.
         payload = {**payload, "version": version, "digest": digest,
-                   "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reason": reason.strip()}
+                   "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reason": reason.strip(),
+                   "audit_head": chain.format_head(entry)}
         await Snapshot(key=f"{campaign['id']}:{version}", campaign=campaign["id"], version=version, digest=digest,
                        payload=json.dumps(payload, ensure_ascii=False), reason=reason.strip(),
                        created_by=actor).save()
-        await audit.append(actor, "snapshot.compute", f"campaign:{year}",
-                           {"version": version, "digest": digest, "reason": reason.strip()}, in_transaction=True)
     return payload
 
 
@@ -114,12 +117,11 @@ async def publish(year: int, version: int, *, actor: str, reason: str = "") -> N
     if previous and not reason.strip():
         raise InvalidInput("结果已公布过：公布新版本需要填写更正理由。")
     async with write_transaction():
+        entry = await audit.append(actor, "results.publish", f"campaign:{year}", {"version": version,
+                                                                                 "reason": reason.strip()})
         await Publication(snapshot=snap["id"], campaign=campaign["id"], reason=reason.strip(),
-                          published_by=actor).save()
+                          published_by=actor, audit_head=chain.format_head(entry)).save()
         await evaluation.update_campaign(campaign["id"], {"state": new_state})
-        await audit.append(actor, "results.publish", f"campaign:{year}", {"version": version,
-                                                                         "reason": reason.strip()},
-                           in_transaction=True)
 
 
 async def _published_row(campaign_id: int) -> dict[str, Any] | None:
@@ -135,7 +137,8 @@ async def published_results(year: int) -> dict[str, Any]:
         raise NotFound(f"{year} 年度评议结果尚未公布。")
     snap = await Snapshot.select(Snapshot.payload).where(Snapshot.id == pub["snapshot"]).first()
     payload = _load(snap["payload"])
-    return {**payload, "published_at": pub["published_at"].isoformat(timespec="seconds")}
+    return {**payload, "published_at": pub["published_at"].isoformat(timespec="seconds"),
+            "publication_audit_head": pub["audit_head"]}
 
 
 async def published_years() -> list[int]:
