@@ -8,13 +8,14 @@ from typing import Any
 from litestar.testing import TestClient
 
 from pingyi.app import create_app
+from pingyi.clock import Clock
 from pingyi.settings import Settings
 
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
-def client_for(settings: Settings) -> TestClient:
-    app = create_app(settings)
+def client_for(settings: Settings, *, clock: Clock | None = None) -> TestClient:
+    app = create_app(settings, clock=clock)
     app.debug = True  # a 500 in a test shows its traceback in the response body
     return TestClient(app, raise_server_exceptions=True)
 
