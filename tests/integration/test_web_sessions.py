@@ -239,3 +239,24 @@ def test_user_pages_create_reset_and_refuse_weak_passwords(any_settings):
         assert liaison.get("/office/users", follow_redirects=False).status_code == 403
     actions = [(e.action, e.actor) for e in run(s, audit.entries) if e.subject == "user:liaison7"]
     assert actions[:2] == [("user.create", "boss"), ("user.password_reset", "boss")]
+
+
+def test_logging_in_again_ends_the_browsers_previous_session(sqlite_settings):
+    s = sqlite_settings
+    _users(s)
+    with client_for(s) as client:
+        login(client, "inv", "inv-password-1")
+        first = _cookies(client)
+        login(client, "boss", "boss-password-1")
+        assert client.get("/office/users", follow_redirects=False).status_code == 200
+        _use(client, first)
+        assert client.get("/office/complaints", follow_redirects=False).status_code == 302
+
+
+def test_odd_login_names_are_refused_not_server_errors(any_settings):
+    s = any_settings
+    _users(s)
+    with client_for(s) as client:
+        for name in ("in\x00v", "x" * 500, ""):
+            answer = post_form(client, "/login", "/login", {"username": name, "password": "wrong-password"})
+            assert answer.status_code == 400 and "用户名或密码错误" in answer.text

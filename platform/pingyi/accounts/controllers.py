@@ -53,7 +53,8 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Any:
     state = request.app.state
     try:
         result = await service.login(data.username, data.password, settings=state.settings.accounts,
-                                     clock=state.clock, client=request.client.host if request.client else "")
+                                     clock=state.clock, client=request.client.host if request.client else "",
+                                     previous_session_id=_session_id(request))
     except InvalidInput as exc:
         status = 429 if isinstance(exc, service.AccountLocked) else 400
         return Template("accounts/login.html", context={"next": target, "error": exc.message}, status_code=status)
@@ -61,13 +62,16 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Any:
     return Redirect(path=target, status_code=303)
 
 
-@post("/logout")
-async def logout(request: Request) -> Redirect:
+def _session_id(request: Request) -> str | None:
     session = request.scope.get("session")
     session_id = session.get(SESSION_KEY) if isinstance(session, dict) else None
+    return session_id if isinstance(session_id, str) else None
+
+
+@post("/logout")
+async def logout(request: Request) -> Redirect:
     user = current_user(request)
-    await service.logout(session_id if isinstance(session_id, str) else None, user["username"] if user else None,
-                         clock=request.app.state.clock)
+    await service.logout(_session_id(request), user["username"] if user else None, clock=request.app.state.clock)
     request.clear_session()
     return Redirect(path="/", status_code=303)
 

@@ -73,7 +73,7 @@ async def create_user(username: str, password: str, role: str, *, department_cod
         raise InvalidInput("用户名只能包含字母、数字、下划线、点和连字符（2–64 个字符）。")
     _check_password(username, password)
     department_id, code = await _department(role, department_code)
-    display_name = display_name.strip()[:64] or username
+    display_name = "".join(c for c in display_name if c.isprintable()).strip()[:64] or username
     password_hash = await hash_password_async(password)
     async with write_transaction():
         if await repo.username_taken(username):
@@ -129,7 +129,7 @@ async def authenticate(username: str, password: str, *, settings: AccountSetting
     answer in the same time (a dummy hash is verified for an unknown user)."""
     settings = settings or AccountSettings()
     now = (clock or SystemClock()).now()
-    name = username.strip()[:64]
+    name = "".join(c for c in username if c.isprintable()).strip()[:64]
     policy = lockout_policy(settings)
     found = await repo.credentials(name) if name else None
     user, stored = found if found else (None, None)
@@ -156,9 +156,12 @@ async def authenticate(username: str, password: str, *, settings: AccountSetting
     return SessionUser(user.id, user.username, user.role, user.department_id, user.display_name)
 
 
-async def login(username: str, password: str, *, settings: AccountSettings, clock: Clock,
-                client: str = "") -> LoginResult:
+async def login(username: str, password: str, *, settings: AccountSettings, clock: Clock, client: str = "",
+                previous_session_id: str | None = None) -> LoginResult:
+    """Authenticate and start a new session; the browser's previous session, if any, ends."""
     user = await authenticate(username, password, settings=settings, clock=clock, client=client)
+    if previous_session_id:
+        await sessions.end(previous_session_id)
     session_id = await sessions.start(user.id, clock.now(), sessions.policy_from(settings))
     return LoginResult(user, session_id)
 
