@@ -19,13 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "platform"))
 
-from litestar.testing import TestClient  # noqa: E402
-
-from pingyi import db  # noqa: E402
-from pingyi.accounts import service as accounts  # noqa: E402
-from pingyi.app import create_app  # noqa: E402
-from pingyi.cli import run_db  # noqa: E402
-from pingyi.settings import Settings  # noqa: E402
+from litestar.testing import TestClient
+from pingyi import db
+from pingyi.accounts import service as accounts
+from pingyi.app import create_app
+from pingyi.cli import run_db
+from pingyi.settings import Settings
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 

@@ -11,7 +11,6 @@ import sys
 from datetime import date
 
 import pytest
-
 from pingyi.accounts import audit
 from pingyi.accounts import service as accounts
 from pingyi.accounts.tables import AuditEntry, OfficeUser
@@ -192,7 +191,7 @@ def test_snapshots_and_publications_carry_the_head_that_catches_a_rewrite(any_se
 def _pingyi(settings, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PINGYI_DATA_DIR": str(settings.data_dir), "PINGYI_DATABASE_URL": settings.database.url,
            "PINGYI_SECRET_KEY": "0" * 64}
-    return subprocess.run([sys.executable, "-m", "pingyi", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "pingyi", *args], env=env, capture_output=True, text=True, check=False,
                           timeout=120)
 
 

@@ -3,7 +3,7 @@ expiry, lockout, audited logins (SPEC §8, 等保 2.0 level 2). SQLite and Postg
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pingyi.accounts import audit
 from pingyi.accounts import service as accounts
@@ -12,7 +12,7 @@ from pingyi.clock import FixedClock
 from .helpers import run
 from .webclient import client_for, login, post_form
 
-START = datetime(2026, 12, 15, 1, 0, tzinfo=timezone.utc)
+START = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)
 
 
 def _users(s, *extra):

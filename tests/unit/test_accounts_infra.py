@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
-
 from pingyi.accounts import passwords
 from pingyi.clock import FixedClock, SystemClock, today
 from pingyi.settings import Settings, SettingsError
 
 
 def test_today_is_in_the_office_time_zone():
-    clock = FixedClock(datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc))  # 07:30 on 1 January in Beijing
+    clock = FixedClock(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # 07:30 on 1 January in Beijing
     assert today(clock, "Asia/Shanghai") == date(2027, 1, 1)
     assert today(clock, "UTC") == date(2026, 12, 31)
     clock.advance(hours=1)
-    assert clock.now() == datetime(2027, 1, 1, 0, 30, tzinfo=timezone.utc)
+    assert clock.now() == datetime(2027, 1, 1, 0, 30, tzinfo=UTC)
     assert SystemClock().now().tzinfo is not None
     with pytest.raises(ValueError):
         FixedClock(datetime(2026, 1, 1))

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pingyi.clock import Clock, SystemClock
-from pingyi.core.accounts import LockoutPolicy, SessionPolicy, locked_until, password_problem
+from pingyi.core.accounts import (
+    LockoutPolicy,
+    SessionPolicy,
+    locked_until,
+    password_problem,
+)
 from pingyi.core.errors import Conflict, InvalidInput, NotFound
 from pingyi.db import write_transaction
 from pingyi.settings import AccountSettings
 
-from . import audit, repository as repo, sessions
+from . import audit, sessions
+from . import repository as repo
 from .guards import ROLES
 from .passwords import hash_password_async, verify_password_async
 from .repository import UserRecord

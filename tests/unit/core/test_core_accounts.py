@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from pingyi.core.accounts import (
+    LockoutPolicy,
+    SessionPolicy,
+    locked_until,
+    mask_contact,
+    password_problem,
+    session_end_reason,
+)
 
-from pingyi.core.accounts import (LockoutPolicy, SessionPolicy, locked_until, mask_contact, password_problem,
-                                  session_end_reason)
-
-T0 = datetime(2026, 12, 15, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 15, 8, 0, tzinfo=UTC)
 POLICY = LockoutPolicy()
 
 
