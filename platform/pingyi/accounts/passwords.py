@@ -27,6 +27,10 @@ def _dummy_hash() -> str:
     return _hasher.hash("pingyi-no-such-user-dummy-password")
 
 
+def _verify_dummy(password: str) -> None:
+    verify_password(_dummy_hash(), password)
+
+
 async def hash_password_async(password: str) -> str:
     return await asyncio.to_thread(hash_password, password)
 
@@ -35,6 +39,6 @@ async def verify_password_async(stored_hash: str | None, password: str) -> bool:
     """Verify in a worker thread. Without a stored hash (unknown user) a dummy hash is verified instead, so the
     answer takes as long as for a wrong password, and is False."""
     if stored_hash is None:
-        await asyncio.to_thread(verify_password, await asyncio.to_thread(_dummy_hash), password)
+        await asyncio.to_thread(_verify_dummy, password)
         return False
     return await asyncio.to_thread(verify_password, stored_hash, password)
