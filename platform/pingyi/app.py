@@ -17,12 +17,15 @@ from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from . import db
+from .accounts.middleware import SessionUserMiddleware
+from .accounts.sessions import policy_from
 from .clock import Clock, SystemClock, use_clock
 from .core.errors import DomainError
 from .datafiles import private_file
@@ -90,7 +93,8 @@ def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock |
 
     `clock` is the process's one clock (default: the system clock in the settings' time zone; tests pass a
     FixedClock)."""
-    use_clock(clock or SystemClock(settings.timezone))
+    clock = clock or SystemClock(settings.timezone)
+    use_clock(clock)
     settings = settings.ensure_secret()
     secret = settings.http.secret_key
 
@@ -118,14 +122,16 @@ def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock |
     route_handlers.append(create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"]))
 
     session = TolerantCookieBackendConfig(secret=bytes.fromhex(secret)[:32], secure=settings.http.cookie_secure,
-                                  samesite="lax", max_age=8 * 3600, exclude=CSRF_EXEMPT)
+                                          samesite="lax", max_age=settings.accounts.session_max_hours * 3600,
+                                          exclude=CSRF_EXEMPT)
+    session_user = DefineMiddleware(SessionUserMiddleware, clock=clock, policy=policy_from(settings.accounts))
     csrf = CSRFConfig(secret=secret, cookie_secure=settings.http.cookie_secure, exclude=CSRF_EXEMPT)
     access_logger, access_writer = _access_logger(settings)
 
     app = Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
-        middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware,
+        middleware=[AccessLogMiddleware.wrap(access_logger), session.middleware, session_user,
                     *hardening.middleware(settings.rate_limits)],
         before_send=[hardening.security_headers],
         csrf_config=csrf,
@@ -134,7 +140,7 @@ def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock |
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
                             Exception: hardening.server_error_handler(http_error_handler)},
         openapi_config=OpenAPIConfig(title="pingyi", version="1", path="/schema"),
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "clock": clock}),
         request_max_body_size=256 * 1024,
         debug=False,
     )

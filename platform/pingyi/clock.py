@@ -49,8 +49,12 @@ class FixedClock:
     def wall_ms(self) -> int:
         return int(self.now().timestamp() * 1000)
 
-    def advance(self, delta: timedelta) -> None:
-        self.at = self.at + delta
+    def advance(self, delta: timedelta | None = None, **parts: float) -> None:
+        """Move forward by `delta` or by keyword parts (`advance(minutes=30)`)."""
+        self.at = self.at + (delta or timedelta()) + timedelta(**parts)
+
+    def set(self, at: datetime) -> None:
+        self.at = at
 
 
 Clock = SystemClock | FixedClock
@@ -81,6 +85,11 @@ def local_now() -> datetime:
 def today() -> date:
     """Today's date in the office's time zone (PINGYI_TIMEZONE), not the server's."""
     return local_now().date()
+
+
+def today_in(clock: Clock, timezone: str) -> date:
+    """Today's date in `timezone` on `clock` (for code that holds a clock and a zone of its own)."""
+    return clock.now().astimezone(ZoneInfo(timezone)).date()
 
 
 def wall_ms() -> int:

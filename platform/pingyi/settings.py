@@ -40,6 +40,17 @@ class HttpSettings:
 
 
 @dataclass(frozen=True)
+class AccountSettings:
+    """Office sessions and login lockout (SPEC §8, 等保 2.0 level 2)."""
+
+    session_idle_minutes: int = 30
+    session_max_hours: int = 8
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    login_lock_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class MqttSettings:
     host: str = "127.0.0.1"
     port: int = 1883
@@ -72,6 +83,7 @@ class Settings:
     database: DatabaseSettings
     http: HttpSettings
     mqtt: MqttSettings = field(default_factory=MqttSettings)
+    accounts: AccountSettings = field(default_factory=AccountSettings)
     timezone: str = "Asia/Shanghai"
     rate_limits: RateLimits = field(default_factory=RateLimits)
     fonts: tuple[str, ...] | None = None  # CJK font files or folders to search (None: the usual system paths)
@@ -111,6 +123,13 @@ class Settings:
                 password_file=Path(env["PINGYI_MQTT_PASSWORD_FILE"]) if env.get("PINGYI_MQTT_PASSWORD_FILE") else None,
                 acl_file=Path(env["PINGYI_MQTT_ACL_FILE"]) if env.get("PINGYI_MQTT_ACL_FILE") else None,
                 batch_size=_int(env, "PINGYI_INGEST_BATCH", 500),
+            ),
+            accounts=AccountSettings(
+                session_idle_minutes=_positive(env, "PINGYI_SESSION_IDLE_MINUTES", 30),
+                session_max_hours=_positive(env, "PINGYI_SESSION_MAX_HOURS", 8),
+                login_max_failures=_positive(env, "PINGYI_LOGIN_MAX_FAILURES", 5),
+                login_window_minutes=_positive(env, "PINGYI_LOGIN_WINDOW_MINUTES", 15),
+                login_lock_minutes=_positive(env, "PINGYI_LOGIN_LOCK_MINUTES", 15),
             ),
             timezone=_timezone(env),
             rate_limits=RateLimits(**{group: _rate(env, f"PINGYI_RATE_{group.upper()}", default)
@@ -162,3 +181,10 @@ def _rate(env: dict[str, str], name: str, default: tuple[str, int]) -> tuple[str
     if not count.strip().isdigit() or int(count) < 1 or unit.strip() not in RATE_UNITS:
         raise SettingsError(f"{name} must look like 10/minute (units: {', '.join(RATE_UNITS)}), got {raw!r}")
     return unit.strip(), int(count)
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be a positive integer, got {value}")
+    return value

@@ -74,7 +74,7 @@ def test_a_decision_at_0730_on_new_year_in_beijing_counts_in_the_new_year(any_se
     s = any_settings
     _setup(s)
     clock = FixedClock(datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "Asia/Shanghai")
-    with client_for(s, clock) as staff:
+    with client_for(s, clock=clock) as staff:
         login(staff, "inv", "password-1")
         code = _file(staff)
         assert _decide(staff, code).status_code == 303  # decision date left at its default: today
@@ -89,7 +89,7 @@ def test_a_decision_entered_on_1222_for_1218_counts_in_a_window_ending_1220(any_
     s = any_settings
     _setup(s)
     clock = FixedClock(datetime(2026, 12, 22, 2, 0, tzinfo=UTC), "Asia/Shanghai")
-    with client_for(s, clock) as staff:
+    with client_for(s, clock=clock) as staff:
         login(staff, "inv", "password-1")
         code = _file(staff, received_on="2026-12-10")  # a letter that came in twelve days ago
         assert _decide(staff, code, decision_date="2026-12-18").status_code == 303
@@ -115,7 +115,7 @@ def test_a_future_or_malformed_decision_date_is_refused_and_changes_nothing(any_
     s = any_settings
     _setup(s)
     clock = FixedClock(datetime(2026, 12, 22, 2, 0, tzinfo=UTC), "Asia/Shanghai")
-    with client_for(s, clock) as staff:
+    with client_for(s, clock=clock) as staff:
         login(staff, "inv", "password-1")
         code = _file(staff)
         refused = _decide(staff, code, **{field: value})
@@ -128,7 +128,7 @@ def test_a_future_received_date_is_refused_and_nothing_is_filed(any_settings):
     s = any_settings
     _setup(s)
     clock = FixedClock(datetime(2026, 12, 22, 2, 0, tzinfo=UTC), "Asia/Shanghai")
-    with client_for(s, clock) as staff:
+    with client_for(s, clock=clock) as staff:
         login(staff, "inv", "password-1")
         page = post_form(staff, "/office/complaints", "/office/complaints",
                          {"channel": "letter", "department": "D05", "summary": "来信", "received_on": "2026-12-25"})
@@ -142,7 +142,7 @@ def test_the_office_list_shows_due_dates_on_the_holiday_calendar(any_settings):
     s = any_settings
     _setup(s)
     clock = FixedClock(datetime(2026, 3, 10, 2, 0, tzinfo=UTC), "Asia/Shanghai")
-    with client_for(s, clock) as staff:
+    with client_for(s, clock=clock) as staff:
         login(staff, "inv", "password-1")
         _file(staff, received_on="2026-02-10")
         page = staff.get("/office/complaints").text
@@ -154,7 +154,7 @@ def test_a_year_without_a_holiday_schedule_is_a_warning(any_settings):
     s = any_settings
     _setup(s)
     clock = FixedClock(datetime(2031, 3, 10, 2, 0, tzinfo=UTC), "Asia/Shanghai")
-    with client_for(s, clock) as staff:
+    with client_for(s, clock=clock) as staff:
         login(staff, "inv", "password-1")
         page = staff.get("/office/complaints").text
     assert "2031 年的国务院节假日安排尚未录入" in page

@@ -14,7 +14,7 @@ from pingyi.settings import Settings
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
-def client_for(settings: Settings, clock: Clock | None = None) -> TestClient:
+def client_for(settings: Settings, *, clock: Clock | None = None) -> TestClient:
     app = create_app(settings, clock=clock)
     app.debug = True  # a 500 in a test shows its traceback in the response body
     return TestClient(app, raise_server_exceptions=True)

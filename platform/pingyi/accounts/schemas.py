@@ -1,24 +1,28 @@
-"""Web and repository layer: office users as typed records (SPEC §1, §7)."""
+"""Web layer: the forms of the login and user administration pages (SPEC §7, §8)."""
 
 from __future__ import annotations
 
-import msgspec
+from msgspec import Struct
 
 
-class UserRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """An office account as stored, with its department's code for liaisons (never the password hash)."""
-
-    id: int
-    username: str
-    display_name: str
-    role: str
-    department_id: int | None
-    department_code: str | None
-    active: bool
+class LoginForm(Struct):
+    username: str = ""
+    password: str = ""
+    next: str = "/office"
 
 
-class Credentials(msgspec.Struct, frozen=True, kw_only=True):
-    """What authentication reads: the record and its password hash (never leaves the accounts service)."""
+class NewUserForm(Struct):
+    username: str = ""
+    password: str = ""
+    role: str = ""
+    department: str = ""
+    display_name: str = ""
 
-    user: UserRecord
-    password_hash: str
+
+class RoleForm(Struct):
+    role: str = ""
+    department: str = ""
+
+
+class PasswordForm(Struct):
+    password: str = ""

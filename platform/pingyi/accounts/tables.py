@@ -1,6 +1,6 @@
-"""Infrastructure layer: office users (SPEC §7)."""
+"""Infrastructure layer: office users, their sessions and failed logins (SPEC §7, §8)."""
 
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varchar, Boolean
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -17,3 +17,20 @@ class OfficeUser(Table, tablename="office_user"):
     department = ForeignKey(references=Department, null=True)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class OfficeSession(Table, tablename="office_session"):
+    """A live office login. The browser's cookie holds a random session id; only its sha256 is stored here.
+    Ending a session (logout, deactivation, role change, expiry) deletes its row: every process sees it at once."""
+
+    token_hash = Varchar(length=64, unique=True, index=True)
+    user = ForeignKey(references=OfficeUser, index=True)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+
+
+class LoginFailure(Table, tablename="login_failure"):
+    """One failed login for a username (known or not), kept for the lockout window only."""
+
+    username = Varchar(length=64, index=True)
+    at = Timestamptz()

@@ -40,3 +40,8 @@ async def all_entries() -> list[chain.AuditRecord]:
 
 async def has_action(action: str) -> bool:
     return bool(await AuditEntry.exists().where(AuditEntry.action == action))
+
+
+async def lock_chain(key: int) -> None:
+    """PostgreSQL: hold the chain's advisory lock until the transaction ends."""
+    await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", key)

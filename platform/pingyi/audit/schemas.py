@@ -1,12 +1,15 @@
-"""Web layer: the audit chain head as the CLI and snapshots state it (SPEC §7)."""
+"""Web layer: what the audit page shows (SPEC §7)."""
 
 from __future__ import annotations
 
 import msgspec
 
+from pingyi.core.audit import AuditRecord
 
-class ChainHead(msgspec.Struct, frozen=True, kw_only=True):
-    """The newest entry's sequence number and hash: kept elsewhere, it detects deleted or rewritten entries."""
 
-    seq: int
-    hash: str
+class AuditPage(msgspec.Struct, frozen=True, kw_only=True):
+    """The newest entries, the problems found in the whole chain, and the head to keep elsewhere."""
+
+    entries: list[AuditRecord]
+    problems: list[str]
+    head: str

@@ -46,7 +46,8 @@ async def complaint_status_api(code: str) -> ComplaintStatus:
 @get("/office/complaints", guards=[requires("investigator")])
 async def office_complaints(request: Request) -> Template:
     calendar = workcalendar.for_surveys(request.app.state.settings.surveys_dir)
-    rows = await service.office_list(include_contact=True, today=clock.today(), calendar=calendar)
+    rows = await service.office_list(include_contact=True, today=clock.today(), calendar=calendar,
+                                     mask_contact=(current_user(request) or {}).get("role") != "investigator")
     unknown = calendar.unknown_years([clock.today(), *(r.due_on for r in rows if r.due_on)])
     return Template("complaints/office.html", context={"complaints": rows, "departments": await service.departments(),
                                                        "today": clock.today(), "unknown_years": unknown,

@@ -8,6 +8,7 @@ from typing import Any
 from pingyi import clock
 from pingyi.audit import service as audit
 from pingyi.core import cardcodes
+from pingyi.core.accounts import mask_contact as masked
 from pingyi.core import complaints as rules
 from pingyi.core.errors import InvalidInput, NotFound
 from pingyi.db import write_transaction
@@ -50,9 +51,10 @@ async def file_complaint(department_code: str, summary: str, *, channel: str = "
     async with write_transaction():
         await repository.insert(tracking_code=code, department_id=dept.id, channel=channel, summary=summary,
                                 contact=contact.strip(), state=rules.RECEIVED, received_on=received_on, actor=actor)
-    if actor != "public":
-        await audit.append(actor, "complaint.file", f"complaint:{code}",
-                           {"channel": channel, "department": department_code, "received_on": received_on.isoformat()})
+        if actor != "public":
+            await audit.append(actor, "complaint.file", f"complaint:{code}",
+                               {"channel": channel, "department": department_code,
+                                "received_on": received_on.isoformat()})
     return code
 
 
@@ -98,11 +100,15 @@ async def public_status(tracking_code: str) -> ComplaintStatus:
                            public_reply=row.public_reply)
 
 
-async def office_list(*, include_contact: bool, today: date, calendar: WorkCalendar) -> list[OfficeComplaint]:
-    """Every complaint, newest first, with its due date and overdue flag on the working-day calendar."""
+async def office_list(*, include_contact: bool, today: date, calendar: WorkCalendar,
+                      mask_contact: bool = False) -> list[OfficeComplaint]:
+    """Every complaint, newest first, with its due date and overdue flag on the working-day calendar.
+
+    Contact details: in full for investigators, masked for the admin, absent otherwise (SPEC §5)."""
     return [OfficeComplaint(
         tracking_code=r.tracking_code, state=r.state, severity=r.severity, channel=r.channel, summary=r.summary,
-        contact=r.contact if include_contact else None, received_on=r.received_on, decision_date=r.decision_date,
+        contact=(masked(r.contact) if mask_contact else r.contact) if include_contact else None,
+        received_on=r.received_on, decision_date=r.decision_date,
         decision_reason=r.decision_reason, investigator=r.investigator, department_code=r.department_code,
         department_name=r.department_name,
         due_on=calendar.due_date(r.received_on) if r.state in rules.OPEN_STATES else None,

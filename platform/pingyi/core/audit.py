@@ -102,3 +102,32 @@ def verify_chain(records: Sequence[AuditRecord], expected_head: str | None = Non
         if head != expected_head:
             problems.append("日志末尾与另行保存的链头哈希不符：最新的记录被删除或修改过。")
     return problems
+
+
+def format_head(record: AuditRecord | None) -> str:
+    """The chain head as kept elsewhere (snapshots, publications, `pingyi audit head`): "<seq>:<hash>"."""
+    return f"0:{GENESIS}" if record is None else f"{record.seq}:{record.hash}"
+
+
+def parse_head(head: str) -> tuple[int, str]:
+    seq, sep, digest = head.strip().partition(":")
+    if not sep or not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise InvalidInput("链头格式应为 “序号:64 位十六进制哈希”，例如 pingyi audit head 的输出。")
+    return int(seq), digest
+
+
+def verify_against_head(records: Sequence[AuditRecord], head: str) -> list[str]:
+    """Problems of `records` (the whole log, in order) against a head kept elsewhere at some earlier moment: the
+    log may have grown since, but the record that was the head must still be there with the same hash. Deleting
+    the newest records, or rewriting a record and every hash after it, is caught here when the head is newer than
+    the change."""
+    seq, digest = parse_head(head)
+    problems = verify_chain(records)
+    if seq == 0:
+        return problems
+    kept = next((r for r in records if r.seq == seq), None)
+    if kept is None:
+        problems.append(f"另行保存的链头是第 {seq} 号记录，日志中已没有这条记录：最新的记录被删除。")
+    elif kept.hash != digest:
+        problems.append(f"第 {seq} 号记录的哈希与另行保存的链头不符：这条或更早的记录被改写过。")
+    return problems

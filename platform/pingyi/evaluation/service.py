@@ -65,22 +65,24 @@ async def create_campaign(year: int, title: str, questionnaire: Questionnaire, d
         raise InvalidInput("投诉统计期的开始日期晚于结束日期。")
     if cards_from and symposium_on and (symposium_on - cards_from).days < 5:
         raise InvalidInput("评议卡应至少在座谈会前 5 天发放。")
-    campaign_id = await repo.insert_campaign({
-        "year": year, "title": title, "state": "draft", "cards_from": cards_from, "symposium_on": symposium_on,
-        "complaint_from": complaint_from, "complaint_to": complaint_to, "small_cell_k": k,
-        "department_codes": list(department_codes), "questionnaire": repo.questionnaire_to_json(questionnaire),
-    })
-    await audit.append(actor, "campaign.create", f"campaign:{year}",
-                       {"departments": len(department_codes), "k": k, "complaint_window":
-                        [complaint_from.isoformat(), complaint_to.isoformat()]})
+    async with write_transaction():  # the audit entry commits with the change it records
+        campaign_id = await repo.insert_campaign({
+            "year": year, "title": title, "state": "draft", "cards_from": cards_from, "symposium_on": symposium_on,
+            "complaint_from": complaint_from, "complaint_to": complaint_to, "small_cell_k": k,
+            "department_codes": list(department_codes), "questionnaire": repo.questionnaire_to_json(questionnaire),
+        })
+        await audit.append(actor, "campaign.create", f"campaign:{year}",
+                           {"departments": len(department_codes), "k": k, "complaint_window":
+                            [complaint_from.isoformat(), complaint_to.isoformat()]})
     return campaign_id
 
 
 async def change_state(year: int, action: str, *, actor: str) -> str:
-    row = await repo.campaign_row(year)
-    new_state = lifecycle.transition(row["state"], action)
-    await repo.update_campaign(row["id"], {"state": new_state})
-    await audit.append(actor, f"campaign.{action}", f"campaign:{year}", {"from": row["state"], "to": new_state})
+    async with write_transaction():
+        row = await repo.campaign_row(year)
+        new_state = lifecycle.transition(row["state"], action)
+        await repo.update_campaign(row["id"], {"state": new_state})
+        await audit.append(actor, f"campaign.{action}", f"campaign:{year}", {"from": row["state"], "to": new_state})
     return new_state
 
 
@@ -95,7 +97,7 @@ async def mint_cards(year: int, count: int, *, actor: str) -> MintedCards:
     async with write_transaction():
         batch = await repo.next_card_batch(row["id"])
         await repo.insert_card_hashes(row["id"], [cardcodes.token_hash(t) for t in tokens], batch)
-    await audit.append(actor, "cards.generate", f"campaign:{year}", {"count": count, "batch": batch})
+        await audit.append(actor, "cards.generate", f"campaign:{year}", {"count": count, "batch": batch})
     return MintedCards(year, row["title"], tokens, batch)
 
 
@@ -235,5 +237,6 @@ async def record_symposium_opinion(year: int, department_code: str, text: str, *
     if department_code not in row["department_codes"]:
         raise InvalidInput(f"部门 {department_code} 不在本年度参评名单中。")
     ids = await repo.department_ids([department_code])
-    await repo.add_symposium_opinion(row["id"], ids[department_code], text, actor)
-    await audit.append(actor, "opinion.symposium", f"campaign:{year}", {"department": department_code})
+    async with write_transaction():
+        await repo.add_symposium_opinion(row["id"], ids[department_code], text, actor)
+        await audit.append(actor, "opinion.symposium", f"campaign:{year}", {"department": department_code})

@@ -54,11 +54,13 @@ async def latest_publication(campaign_id: int) -> PublicationRecord | None:
     if row is None:
         return None
     return PublicationRecord(id=row["id"], snapshot_id=row["snapshot"], reason=row["reason"],
-                             published_by=row["published_by"], published_at=row["published_at"])
+                             published_by=row["published_by"], published_at=row["published_at"],
+                             audit_head=row["audit_head"])
 
 
-async def insert_publication(snapshot_id: int, campaign_id: int, reason: str, actor: str) -> None:
-    await Publication(snapshot=snapshot_id, campaign=campaign_id, reason=reason, published_by=actor).save()
+async def insert_publication(snapshot_id: int, campaign_id: int, reason: str, actor: str, audit_head: str) -> None:
+    await Publication(snapshot=snapshot_id, campaign=campaign_id, reason=reason, published_by=actor,
+                      audit_head=audit_head).save()
 
 
 async def published_years() -> list[int]:

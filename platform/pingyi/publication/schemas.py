@@ -77,6 +77,8 @@ class ResultsDocument(msgspec.Struct, frozen=True, kw_only=True):
     computed_at: str
     reason: str
     published_at: str
+    audit_head: str | None = None  # "<seq>:<hash>" of the audit chain when the version was computed
+    publication_audit_head: str | None = None  # … and when it was published
 
 
 class BulletinDepartment(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,3 +124,4 @@ class PublicationRecord(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
     published_by: str
     published_at: object  # datetime
+    audit_head: str = ""

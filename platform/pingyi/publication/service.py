@@ -12,6 +12,7 @@ from typing import Any
 from pingyi import clock
 from pingyi.audit import service as audit
 from pingyi.complaints import service as complaints_service
+from pingyi.core import audit as chain
 from pingyi.core import campaigns as lifecycle
 from pingyi.core import scoring
 from pingyi.core.errors import InvalidInput, NotFound, StateError
@@ -81,11 +82,13 @@ async def compute_snapshot(year: int, *, actor: str, reason: str = "") -> dict[s
         version = (last + 1) if last else 1
         if last and not reason.strip():
             raise InvalidInput(f"已有第 {last} 版结果：重新计算即为更正，请填写更正理由。")
+        entry = await audit.append(actor, "snapshot.compute", f"campaign:{year}",
+                                   {"version": version, "digest": digest, "reason": reason.strip()})
+        # The audit chain head (including this entry) goes into the snapshot: a copy kept outside the database.
         payload = {**payload, "version": version, "digest": digest,
-                   "computed_at": clock.now().isoformat(timespec="seconds"), "reason": reason.strip()}
+                   "computed_at": clock.now().isoformat(timespec="seconds"), "reason": reason.strip(),
+                   "audit_head": chain.format_head(entry)}
         await repository.insert_snapshot(campaign["id"], version, digest, payload, reason.strip(), actor)
-        await audit.append(actor, "snapshot.compute", f"campaign:{year}",
-                           {"version": version, "digest": digest, "reason": reason.strip()}, in_transaction=True)
     return payload
 
 
@@ -105,11 +108,10 @@ async def publish(year: int, version: int, *, actor: str, reason: str = "") -> N
     if previous and not reason.strip():
         raise InvalidInput("结果已公布过：公布新版本需要填写更正理由。")
     async with write_transaction():
-        await repository.insert_publication(snap_id, campaign["id"], reason.strip(), actor)
+        entry = await audit.append(actor, "results.publish", f"campaign:{year}", {"version": version,
+                                                                                 "reason": reason.strip()})
+        await repository.insert_publication(snap_id, campaign["id"], reason.strip(), actor, chain.format_head(entry))
         await evaluation.update_campaign(campaign["id"], {"state": new_state})
-        await audit.append(actor, "results.publish", f"campaign:{year}", {"version": version,
-                                                                         "reason": reason.strip()},
-                           in_transaction=True)
 
 
 async def published_results(year: int) -> dict[str, Any]:
@@ -119,7 +121,8 @@ async def published_results(year: int) -> dict[str, Any]:
     if pub is None:
         raise NotFound(f"{year} 年度评议结果尚未公布。")
     payload = await repository.snapshot_payload(pub.snapshot_id)
-    return {**payload, "published_at": pub.published_at.isoformat(timespec="seconds")}
+    return {**payload, "published_at": pub.published_at.isoformat(timespec="seconds"),
+            "publication_audit_head": pub.audit_head}
 
 
 async def published_years() -> list[int]:

@@ -27,4 +27,5 @@ class Publication(Table, tablename="publication"):
     campaign = ForeignKey(references=Campaign, index=True)
     reason = Text(default="")
     published_by = Varchar(length=64)
+    audit_head = Varchar(length=80, default="")  # "<seq>:<hash>" of the audit log when published (SPEC §7)
     published_at = Timestamptz(default=TimestamptzNow())

@@ -22,8 +22,8 @@ PUBLIC_ROUTES = frozenset({
 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
-    session = connection.scope.get("session") or {}
-    user = session.get("user") if isinstance(session, dict) else None
+    """The logged-in user of this request, as the session table and user table say now (see middleware.py)."""
+    user = connection.scope.get("pingyi.user")  # type: ignore[call-overload]
     return user if isinstance(user, dict) else None
 
 
