@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return int(args.handler(args, settings) or 0)
-    except (DomainError,) as exc:
+    except DomainError as exc:
         return fail(exc.message)
     except (UsageError, SettingsError) as exc:
         return fail(str(exc))

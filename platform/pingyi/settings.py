@@ -88,11 +88,11 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     fonts: tuple[str, ...] | None = None  # CJK font files or folders to search (None: the usual system paths)
 
-    def with_database(self, url: str) -> "Settings":
+    def with_database(self, url: str) -> Settings:
         return replace(self, database=replace(self.database, url=url))
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("PINGYI_DATA_DIR", str(REPO_ROOT / "var"))).resolve()
         host = env.get("PINGYI_HOST", "127.0.0.1")
@@ -138,7 +138,7 @@ class Settings:
             if env.get("PINGYI_FONT_PATH") is not None else None,
         )
 
-    def ensure_secret(self) -> "Settings":
+    def ensure_secret(self) -> Settings:
         """Return settings with a secret key: the configured one, or one kept in data_dir/secret_key."""
         from .datafiles import private_dir, write_private
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from pingyi.cli import run_db
 from pingyi.catalog import load_catalog
+from pingyi.cli import run_db
 from pingyi.evaluation import service as evaluation
 from pingyi.hall.service import add_missing_departments
 from pingyi.settings import Settings

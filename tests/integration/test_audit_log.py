@@ -11,9 +11,10 @@ import sys
 from datetime import date
 
 import pytest
-from pingyi.audit import service as audit
+
 from pingyi.accounts import service as accounts
 from pingyi.accounts.tables import OfficeUser
+from pingyi.audit import service as audit
 from pingyi.audit.tables import AuditEntry
 from pingyi.catalog import load_catalog
 from pingyi.complaints import service as complaints
@@ -22,7 +23,7 @@ from pingyi.core import audit as chain
 from pingyi.db import write_transaction
 from pingyi.evaluation import service as evaluation
 from pingyi.evaluation.tables import Campaign, Card, SymposiumOpinion
-from pingyi.ops.demo import sync_departments
+from pingyi.hall.service import add_missing_departments
 
 from .helpers import open_campaign, run
 from .webclient import client_for, login, post_form
@@ -33,12 +34,13 @@ from .webclient import client_for, login, post_form
 
 async def _draft(s):
     catalog = load_catalog(s.surveys_dir)
-    await sync_departments(catalog.departments)
+    await add_missing_departments(catalog.departments)
     await evaluation.create_campaign(2030, "2030年度", catalog.questionnaire, ["D01", "D02"], actor="test")
 
 
 FAILING_CHANGES = {
-    "campaign.create": (lambda s: evaluation.create_campaign(2031, "2031年度", load_catalog(s.surveys_dir).questionnaire,
+    "campaign.create": (lambda s: evaluation.create_campaign(2031, "2031年度",
+                                                             load_catalog(s.surveys_dir).questionnaire,
                                                              ["D01"], actor=""),
                         lambda: Campaign.count().where(Campaign.year == 2031), 0),
     "campaign.open": (lambda s: evaluation.change_state(2030, "open", actor=""),
@@ -48,7 +50,7 @@ FAILING_CHANGES = {
                           lambda: SymposiumOpinion.count(), 0),
     "user.create": (lambda s: accounts.create_user("newbie", "newbie-pass-1", "admin", actor=""),
                     lambda: OfficeUser.count(), 0),
-    "complaint.file": (lambda s: complaints.file_complaint("D01", "推诿", channel="phone", received_on=date(2030, 1, 2),
+    "complaint.file": (lambda s: complaints.file_complaint("D01", "推诿", channel="phone", received_on=date(2026, 1, 2),
                                                            actor=""),
                        lambda: Complaint.count(), 0),
 }
@@ -225,7 +227,7 @@ def test_contact_details_are_shown_to_investigators_and_masked_for_the_admin(any
     s = any_settings
 
     async def work():
-        await sync_departments(load_catalog(s.surveys_dir).departments)
+        await add_missing_departments(load_catalog(s.surveys_dir).departments)
         await accounts.create_user("boss", "boss-password-1", "admin", actor="test")
         await accounts.create_user("inv", "inv-password-1", "investigator", actor="test")
         await complaints.file_complaint("D07", "窗口人员推诿", contact="13812345678", received_on=date(2026, 3, 2))

@@ -160,8 +160,8 @@ def test_rate_limit_settings_from_the_environment(tmp_path):
 
 
 def test_data_folder_files_are_private(tmp_path):
-    from tests.conftest import settings_for
     from pingyi import db
+    from tests.conftest import settings_for
 
     old = os.umask(0o022)
     try:

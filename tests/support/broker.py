@@ -76,7 +76,7 @@ class Mosquitto:
     def pid_file(self) -> Path:
         return self.workdir / "mosquitto.pid"
 
-    def start(self, timeout: float = 10.0) -> "Mosquitto":
+    def start(self, timeout: float = 10.0) -> Mosquitto:
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
@@ -109,7 +109,7 @@ class Mosquitto:
         f = self.workdir / "mosquitto.log"
         return f.read_text(errors="replace") if f.exists() else ""
 
-    def __enter__(self) -> "Mosquitto":
+    def __enter__(self) -> Mosquitto:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

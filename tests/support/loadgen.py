@@ -14,6 +14,7 @@ from collections import deque
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+
 from pingyi_terminal import protocol
 
 BOOT = "boot-loadgen"
@@ -76,7 +77,7 @@ class ReplayingPublisher:
         return sum(t.next_seq - 1 for t in self.terms.values())
 
     # ------------------------------------------------------------------------------------------ MQTT
-    def start(self) -> "ReplayingPublisher":
+    def start(self) -> ReplayingPublisher:
         self._stop.clear()
         self.client.connect_async(self.host, self.port, keepalive=30, clean_start=True)
         self.client.loop_start()
@@ -136,10 +137,9 @@ class ReplayingPublisher:
                         for seq, at in list(t.inflight.items()):
                             if seq not in t.pending:
                                 del t.inflight[seq]
-                            elif now - at > self.ack_timeout_s:
-                                if self._send(t, seq):
-                                    t.inflight[seq] = now
-                                    self.resent += 1
+                            elif now - at > self.ack_timeout_s and self._send(t, seq):
+                                t.inflight[seq] = now
+                                self.resent += 1
                     else:
                         for seq in [s for s in t.inflight if s not in t.pending]:
                             del t.inflight[seq]

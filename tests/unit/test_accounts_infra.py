@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, date, datetime
 
 import pytest
+
 from pingyi.accounts import passwords
 from pingyi.clock import FixedClock, SystemClock, today_in
 from pingyi.settings import Settings, SettingsError

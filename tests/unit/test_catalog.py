@@ -24,10 +24,11 @@ from pingyi.core.rubric import RULE_ONLINE_PROCESSING, RULE_RATING_SATISFACTION
 
 SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
 
-SEED_DEPARTMENTS = (
-    "县招商局, 县发改委, 县经贸委, 县国土资源局, 县建设局, 县工商局, 县城管局, 县财政局, 县国税局, 县地税局, 县环保局, "
-    "县安监局, 县林业局, 县水利局, 县农业局, 县供电公司, 县交通局, 县公安局, 县交警大队, 县质监局, 县人事劳动和社会保障局"
-).split(", ")
+SEED_DEPARTMENTS = [
+    "县招商局", "县发改委", "县经贸委", "县国土资源局", "县建设局", "县工商局", "县城管局", "县财政局", "县国税局",
+    "县地税局", "县环保局", "县安监局", "县林业局", "县水利局", "县农业局", "县供电公司", "县交通局", "县公安局",
+    "县交警大队", "县质监局", "县人事劳动和社会保障局",
+]
 
 
 # ---------------------------------------------------------------- the shipped files
@@ -119,7 +120,8 @@ BROKEN = [
     pytest.param(Q, 'name = "服务态度"', 'name = "工作作风"', "aspects[1].name", "重复的方面名称",
                  id="q duplicate aspect name"),
     pytest.param(Q, 'key = "C"', 'key = "C D"', "aspects[2].key", "格式不对", id="q bad aspect key"),
-    pytest.param(Q, 'text = "不吃拿卡要，不接受企业宴请、礼品、礼金"', 'text = "  "', "aspects[4].items[0].text", "不能为空",
+    pytest.param(Q, 'text = "不吃拿卡要，不接受企业宴请、礼品、礼金"', 'text = "  "', "aspects[4].items[0].text",
+                 "不能为空",
                  id="q empty item text"),
     pytest.param(Q, 'title = "外来投资企业', 'titel = "外来投资企业', "titel", "未知字段", id="q misspelt key"),
     pytest.param(Q, '\n[[aspects.items]]\nid = "E4"\ntext = "办事公开透明，一视同仁，不优亲厚友"\n', "\n", "aspects",

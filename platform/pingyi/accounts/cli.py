@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import sys
 
 from pingyi.cli import UsageError, run_db
 from pingyi.settings import Settings

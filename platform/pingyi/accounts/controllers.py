@@ -10,7 +10,6 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from pingyi.core.errors import InvalidInput
-
 from pingyi.core.roles import ROLES
 from pingyi.web.guards import admin_only, current_user
 
@@ -22,7 +21,7 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 @get("/login", sync_to_thread=False)
-def login_page(next: str = "/office") -> Template:
+def login_page(next: str = "/office") -> Template:  # noqa: A002  (the query parameter is named next)
     return Template("accounts/login.html", context={"next": next, "error": None})
 
 

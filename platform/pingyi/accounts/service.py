@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from pingyi import clock as clocks
+from pingyi.audit import service as audit
 from pingyi.clock import Clock
 from pingyi.core.accounts import (
     LockoutPolicy,
@@ -17,14 +18,11 @@ from pingyi.core.accounts import (
 from pingyi.core.errors import Conflict, InvalidInput, NotFound
 from pingyi.core.roles import ROLES
 from pingyi.db import write_transaction
+from pingyi.hall import repository as hall
 from pingyi.settings import AccountSettings
 
-from pingyi.audit import service as audit
-
-from pingyi.hall import repository as hall
-
-from . import sessions
 from . import repository as repo
+from . import sessions
 from .passwords import hash_password_async, verify_password_async
 from .repository import UserRecord
 from .sessions import SessionUser

@@ -1,6 +1,6 @@
 """Infrastructure layer: office users, their sessions and failed logins (SPEC §7, §8)."""
 
-from piccolo.columns import JSON, ForeignKey, Integer, Text, Timestamptz, Varchar, Boolean
+from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 

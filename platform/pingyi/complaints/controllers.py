@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from pingyi import clock, workcalendar
-from pingyi.web.guards import current_user, requires
 from pingyi.core import complaints as rules
 from pingyi.core.errors import InvalidInput
+from pingyi.web.guards import current_user, requires
 
 from . import service
 from .schemas import ComplaintStatus

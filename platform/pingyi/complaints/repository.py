@@ -43,7 +43,8 @@ async def insert(*, tracking_code: str, department_id: int, channel: str, summar
 
 
 async def update_state(complaint_id: int, values: dict[str, Any]) -> None:
-    """`values`: column name → new value (state, decision_date, decision_reason, investigator, severity, public_reply)."""
+    """`values`: column name → new value (state, decision_date, decision_reason, investigator, severity,
+    public_reply)."""
     await Complaint.update({getattr(Complaint, k): v for k, v in values.items()}).where(Complaint.id == complaint_id)
 
 

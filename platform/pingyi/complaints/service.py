@@ -8,8 +8,8 @@ from typing import Any
 from pingyi import clock
 from pingyi.audit import service as audit
 from pingyi.core import cardcodes
-from pingyi.core.accounts import mask_contact as masked
 from pingyi.core import complaints as rules
+from pingyi.core.accounts import mask_contact as masked
 from pingyi.core.errors import InvalidInput, NotFound
 from pingyi.db import write_transaction
 from pingyi.hall import repository as hall

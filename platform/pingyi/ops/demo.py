@@ -9,11 +9,11 @@ from datetime import date
 from pathlib import Path
 
 from pingyi import clock
-from pingyi.accounts import service as accounts
 from pingyi.accounts import repository as accounts_repository
+from pingyi.accounts import service as accounts
+from pingyi.audit import service as audit
 from pingyi.catalog import load_catalog
 from pingyi.complaints import service as complaints
-from pingyi.audit import service as audit
 from pingyi.core import cardcodes
 from pingyi.core.errors import DomainError
 from pingyi.core.survey import Department, Questionnaire

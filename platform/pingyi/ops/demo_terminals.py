@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pingyi.catalog import load_catalog
 from pingyi.cli import run_db
-from pingyi.settings import Settings
 from pingyi.ratings.service import seed_demo_windows
+from pingyi.settings import Settings
 
 DEMO_TERMINALS = 4
 PREFIX = "demo"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from litestar import Request, get
 from litestar.response import Template
 
-from pingyi.web.guards import current_user, office
 from pingyi.evaluation import service as evaluation
 from pingyi.publication import service as publication
+from pingyi.web.guards import current_user, office
 
 
 @get("/")

@@ -26,7 +26,7 @@ class AccessLogMiddleware:
 
     @classmethod
     def wrap(cls, logger: logging.Logger) -> Any:
-        def factory(app: Any) -> "AccessLogMiddleware":
+        def factory(app: Any) -> AccessLogMiddleware:
             return cls(app, logger)
 
         return factory
@@ -59,7 +59,8 @@ def _status_of(exc: Exception) -> int:
     code = getattr(exc, "status_code", None)
     if isinstance(code, int):
         return code
-    from .errors import status_for  # the one error → status table
     from pingyi.core.errors import DomainError
+
+    from .errors import status_for  # the one error → status table
 
     return status_for(exc) if isinstance(exc, DomainError) else 500

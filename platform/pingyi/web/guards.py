@@ -16,7 +16,8 @@ PUBLIC_ROUTES = frozenset({
     "/", "/login", "/logout", "/b", "/b/{token:str}", "/api/v1/ballots",
     "/results", "/results/{year:int}", "/results/{year:int}/ranking.svg", "/api/v1/results/{year:int}",
     "/bulletin/{year:int}", "/api/v1/bulletin/{year:int}", "/receipt",
-    "/complaints/new", "/complaints/track", "/api/v1/complaints", "/api/v1/complaints/{code:str}", "/api/v1/departments",
+    "/complaints/new", "/complaints/track", "/api/v1/complaints", "/api/v1/complaints/{code:str}",
+    "/api/v1/departments",
     "/schema", "/health",
 })
 
