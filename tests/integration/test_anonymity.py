@@ -15,7 +15,7 @@ import pytest
 
 from pingyi import db
 from pingyi.core.cardcodes import format_code
-from pingyi.evaluation.tables import Ballot, Receipt, Section
+from pingyi.evaluation.tables import Ballot, Card, Opinion, Receipt, Section, SpentToken
 
 from .helpers import full_section, open_campaign, run
 from .server import running_server
@@ -23,15 +23,17 @@ from .webclient import CSRF_FIELD
 
 ALLOWED_COLUMNS = {
     "ballot": {"id", "campaign"},
-    "section": {"id", "ballot", "campaign", "department", "answers", "total", "opinion",
-                *(f"aspect_{i}" for i in range(1, 9))},
+    "section": {"id", "campaign", "department", "answers", "total", *(f"aspect_{i}" for i in range(1, 9))},
     "receipt": {"id", "campaign", "code"},
+    "opinion": {"id", "campaign", "department", "text", "source"},
+    "spent_token": {"tag", "campaign"},
+    "card": {"id", "campaign", "token_hash", "batch"},
 }
 
 
 def test_ballot_tables_hold_no_link_and_random_keys(sqlite_settings):
     s = sqlite_settings
-    for table in (Ballot, Section, Receipt):
+    for table in (Ballot, Section, Receipt, Opinion, SpentToken, Card):
         names = {c._meta.db_column_name for c in table._meta.columns}
         assert names == ALLOWED_COLUMNS[table._meta.tablename], table
         assert not any("time" in type(c).__name__.lower() or "date" in type(c).__name__.lower()

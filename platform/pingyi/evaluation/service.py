@@ -1,11 +1,14 @@
 """Service layer: campaigns, cards and anonymous ballots (SPEC §2–3).
 
-The card is spent and the ballot stored in one write transaction with a conditional UPDATE: under any
-concurrency one token yields at most one ballot. Nothing written with the ballot names the card.
+The card is spent (its spent tag stored, unique) and the ballot stored in one write transaction: under any
+concurrency one token yields at most one ballot. Nothing written with the ballot names the card, and the rows are
+reshuffled before the evaluator is answered (see `settle`), so no stored order keeps the submission order.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +22,10 @@ from pingyi.core.errors import Conflict, InvalidInput, NotFound, StateError
 from pingyi.core.survey import Department, Questionnaire
 from pingyi.db import current_engine, write_transaction
 
+from . import mixing
 from . import repository as repo
+
+log = logging.getLogger("pingyi.evaluation")
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ async def change_state(year: int, action: str, *, actor: str) -> str:
     row = await repo.campaign_row(year)
     new_state = lifecycle.transition(row["state"], action)
     await repo.update_campaign(row["id"], {"state": new_state})
+    if action == "close":  # the last reshuffle of the campaign's rows: its stored order is random for good
+        await mixing.reshuffle([row["id"]])
     await audit.append(actor, f"campaign.{action}", f"campaign:{year}", {"from": row["state"], "to": new_state})
     return new_state
 
@@ -112,7 +120,7 @@ async def department_codes() -> list[str]:
 
 
 async def _open_card(token: str) -> dict[str, Any]:
-    state = await repo.card_state(cardcodes.token_hash(token))
+    state = await repo.card_state(cardcodes.token_hash(token), cardcodes.spent_tag(token))
     if state is None:
         raise NotFound("评议卡无效：请核对卡号，或联系发卡单位。")
     if state["spent"]:
@@ -208,8 +216,9 @@ async def _validate_and_store(token: str, form: BallotForm, answers: dict[str, d
         await _open_card(token)
         raise
     receipt = cardcodes.mint_receipt()
-    if await repo.store_ballot(cardcodes.token_hash(token), form.campaign_id, form.questionnaire, sections,
-                               form.department_ids, receipt):
+    if await repo.store_ballot(cardcodes.token_hash(token), cardcodes.spent_tag(token), form.campaign_id,
+                               form.questionnaire, sections, form.department_ids, receipt):
+        await settle()
         return receipt
     state = await _open_card(token)  # unknown, spent or closed: raises with the matching message
     if state["campaign_id"] != form.campaign_id:
@@ -235,5 +244,74 @@ async def record_symposium_opinion(year: int, department_code: str, text: str, *
     if department_code not in row["department_codes"]:
         raise InvalidInput(f"部门 {department_code} 不在本年度参评名单中。")
     ids = await repo.department_ids([department_code])
-    await repo.add_symposium_opinion(row["id"], ids[department_code], text, actor)
+    await repo.add_symposium_opinion(row["id"], ids[department_code], text)
+    await settle()
     await audit.append(actor, "opinion.symposium", f"campaign:{year}", {"department": department_code})
+
+
+# ---- reshuffle after each ballot (docs/anonymity.md) ----------------------------------------------------------
+# After a ballot is stored, the campaign's anonymous rows are rewritten in a random order before the evaluator is
+# answered, as long as one reshuffle costs less than INLINE_BUDGET_S. Requests arriving during a reshuffle wait
+# for the next one, which covers them all (one reshuffle per wave of ballots). When a reshuffle costs more (a
+# very large campaign under load), ballots are answered at once and a background reshuffle follows, spaced so
+# that reshuffling takes at most 1/BACKGROUND_SPACING of the time; until it runs, a copy shows those ballots'
+# rows in arrival order (the residual written down in docs/anonymity.md).
+INLINE_BUDGET_S = 0.05
+BACKGROUND_SPACING = 10
+
+
+class _Mixer:
+    def __init__(self) -> None:
+        self.engine: Any = None
+        self.lock = asyncio.Lock()
+        self.requested = 0
+        self.done = 0
+        self.cost = 0.0
+        self.ended = 0.0
+        self.background: asyncio.Task[None] | None = None
+
+    def bind(self) -> None:
+        owner = (current_engine(), asyncio.get_running_loop())
+        if self.engine != owner:  # one per database and event loop (tests bind several)
+            self.__init__()  # type: ignore[misc]
+            self.engine = owner
+
+    async def covered(self, ticket: int) -> None:
+        """Return once a reshuffle that started after ticket was issued has finished."""
+        async with self.lock:
+            if self.done >= ticket:
+                return
+            start = self.requested
+            began = time.monotonic()
+            try:
+                await mixing.reshuffle()
+            except Exception as exc:  # the ballot is stored: never fail the evaluator; the next reshuffle covers it
+                log.warning("reshuffle failed (%s); the next one will cover these rows", type(exc).__name__)
+                return
+            self.cost = time.monotonic() - began
+            self.ended = time.monotonic()
+            self.done = start
+
+    async def later(self) -> None:
+        try:
+            while self.done < self.requested:
+                wait = self.ended + BACKGROUND_SPACING * self.cost - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await self.covered(self.requested)
+        finally:
+            self.background = None
+
+
+_mixer = _Mixer()
+
+
+async def settle() -> None:
+    """Called after anonymous rows were written: reshuffle them (inline when cheap, else in the background)."""
+    _mixer.bind()
+    _mixer.requested += 1
+    ticket = _mixer.requested
+    if _mixer.cost <= INLINE_BUDGET_S:
+        await _mixer.covered(ticket)
+    elif _mixer.background is None:
+        _mixer.background = asyncio.get_running_loop().create_task(_mixer.later())

@@ -1,7 +1,9 @@
 """Web layer: access log that never contains a card token (SPEC §3, ARCHITECTURE §15).
 
 Ballot paths /b/<token> are written as /b/[redacted]; query strings are dropped; no client IP is kept for
-ballot paths. The log holds method, redacted path, status and duration.
+ballot paths. The log holds method, redacted path, status and duration — except for ballot paths and the ballot
+API, whose duration is written as "-": it grows with the number of sections, so it would tell one submission from
+another (docs/anonymity.md).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from typing import Any
 
 REDACTED_PATHS = (re.compile(r"^/b/[^/]+"), re.compile(r"^/api/v1/ballots/[^/]+"), re.compile(r"^/c/[^/]+"))
+UNTIMED_PATHS = re.compile(r"^/(b(/|$)|api/v1/ballots(/|$))")
 
 
 def redact_path(path: str) -> str:
@@ -52,6 +55,6 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            ms = (time.perf_counter() - started) * 1000
-            self.logger.info("%s %s %s %.1fms", scope.get("method", "-"), redact_path(scope.get("path", "")),
-                             status["code"], ms)
+            path = scope.get("path", "")
+            took = "-" if UNTIMED_PATHS.match(path) else f"{(time.perf_counter() - started) * 1000:.1f}ms"
+            self.logger.info("%s %s %s %s", scope.get("method", "-"), redact_path(path), status["code"], took)
