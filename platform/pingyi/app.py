@@ -25,6 +25,7 @@ from litestar.template.config import TemplateConfig
 
 from . import db
 from .core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from .evaluation import service as evaluation_service
 from .settings import Settings
 from .web.accesslog import AccessLogMiddleware
 from .web.templating import configure_jinja
@@ -107,10 +108,12 @@ def create_app(settings: Settings, *, manage_engine: bool = True) -> Litestar:
             engine = db.make_engine(settings.database)
             db.use_engine(engine)
             await db.open_pool(engine, settings.database.pool_max)
+            await evaluation_service.reshuffle_at_start()  # SPEC §3: no arrival order left by an earlier process
         try:
             yield
         finally:
             if manage_engine:
+                await evaluation_service.flush_reshuffle()
                 await db.close_pool(db.current_engine())
             if access_writer is not None:
                 access_writer.stop()  # flushes what is queued

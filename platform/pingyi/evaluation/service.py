@@ -8,6 +8,7 @@ reshuffled before the evaluator is answered (see `settle`), so no stored order k
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from dataclasses import dataclass
@@ -196,10 +197,11 @@ async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions
     then explained by reading the card (unknown, spent, closed), so the error a user sees is the same as before.
     """
     token = cardcodes.normalize_code(token)
-    cached = await _sole_open_campaign()
-    receipt = await _validate_and_store(token, cached or await ballot_form(token), answers, opinions)
-    if receipt is None and cached is not None:  # the card belongs to an open campaign the cache did not know
-        receipt = await _validate_and_store(token, await ballot_form(token), answers, opinions)
+    async with in_flight():
+        cached = await _sole_open_campaign()
+        receipt = await _validate_and_store(token, cached or await ballot_form(token), answers, opinions)
+        if receipt is None and cached is not None:  # the card belongs to an open campaign the cache did not know
+            receipt = await _validate_and_store(token, await ballot_form(token), answers, opinions)
     if receipt is None:
         raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
     return receipt
@@ -250,34 +252,43 @@ async def record_symposium_opinion(year: int, department_code: str, text: str, *
 
 
 # ---- reshuffle after each ballot (docs/anonymity.md) ----------------------------------------------------------
-# After a ballot is stored, the campaign's anonymous rows are rewritten in a random order before the evaluator is
-# answered, as long as one reshuffle costs less than INLINE_BUDGET_S. Requests arriving during a reshuffle wait
-# for the next one, which covers them all (one reshuffle per wave of ballots). When a reshuffle costs more (a
-# very large campaign under load), ballots are answered at once and a background reshuffle follows, spaced so
-# that reshuffling takes at most 1/BACKGROUND_SPACING of the time; until it runs, a copy shows those ballots'
-# rows in arrival order (the residual written down in docs/anonymity.md).
-INLINE_BUDGET_S = 0.05
-BACKGROUND_SPACING = 10
+# After a ballot is stored, the campaign's anonymous rows are rewritten in a random order. When the ballot is the
+# only one in flight in this process, a reshuffle costs at most INLINE_BUDGET_S and reshuffling after every
+# ballot at the current arrival rate would take at most INLINE_SHARE of the time, this happens before the
+# evaluator is answered: a copy of the database taken at any moment between requests shows no order. Otherwise
+# (a burst of ballots, or a very large campaign) the evaluator is answered at once and a background
+# reshuffle follows once no ballot has been in flight for QUIET_S, or at the latest MAX_STALE_S after the first
+# ballot left waiting (spaced so that reshuffling takes at most 1/SPACING of the time). Until then a copy shows
+# those ballots' rows in arrival order: the residual written down in docs/anonymity.md.
+INLINE_BUDGET_S = 0.25
+INLINE_SHARE = 1.0
+QUIET_S = 0.5
+MAX_STALE_S = 60.0
+SPACING = 10
 
 
 class _Mixer:
     def __init__(self) -> None:
-        self.engine: Any = None
+        self.owner: Any = None
         self.lock = asyncio.Lock()
-        self.requested = 0
-        self.done = 0
+        self.requested = 0  # tickets handed out (one per stored ballot or note)
+        self.done = 0  # every ticket up to this one is covered by a finished reshuffle
         self.cost = 0.0
         self.ended = 0.0
+        self.in_flight = 0
+        self.last_seen = 0.0
+        self.waiting_since: float | None = None
+        self.starts: collections.deque[float] = collections.deque()  # ballot submissions of the last second
         self.background: asyncio.Task[None] | None = None
 
     def bind(self) -> None:
         owner = (current_engine(), asyncio.get_running_loop())
-        if self.engine != owner:  # one per database and event loop (tests bind several)
+        if self.owner != owner:  # one per database and event loop (tests bind several)
             self.__init__()  # type: ignore[misc]
-            self.engine = owner
+            self.owner = owner
 
     async def covered(self, ticket: int) -> None:
-        """Return once a reshuffle that started after ticket was issued has finished."""
+        """Return once a reshuffle that started after `ticket` was handed out has finished."""
         async with self.lock:
             if self.done >= ticket:
                 return
@@ -291,14 +302,20 @@ class _Mixer:
             self.cost = time.monotonic() - began
             self.ended = time.monotonic()
             self.done = start
+            if self.done >= self.requested:
+                self.waiting_since = None
 
     async def later(self) -> None:
         try:
             while self.done < self.requested:
-                wait = self.ended + BACKGROUND_SPACING * self.cost - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                await self.covered(self.requested)
+                now = time.monotonic()
+                quiet = self.in_flight == 0 and now - self.last_seen >= QUIET_S
+                stale = self.waiting_since is not None and now - self.waiting_since >= MAX_STALE_S
+                spaced = now - self.ended >= SPACING * self.cost
+                if (quiet or stale) and spaced:
+                    await self.covered(self.requested)
+                else:
+                    await asyncio.sleep(QUIET_S / 2)
         finally:
             self.background = None
 
@@ -306,12 +323,46 @@ class _Mixer:
 _mixer = _Mixer()
 
 
+class in_flight:
+    """Marks a ballot submission as in flight, so that ballots arriving together skip the inline reshuffle."""
+
+    async def __aenter__(self) -> None:
+        _mixer.bind()
+        _mixer.in_flight += 1
+        _mixer.last_seen = now = time.monotonic()
+        _mixer.starts.append(now)
+        while _mixer.starts and _mixer.starts[0] < now - 1.0:
+            _mixer.starts.popleft()
+
+    async def __aexit__(self, *exc: object) -> None:
+        _mixer.in_flight -= 1
+        _mixer.last_seen = time.monotonic()
+
+
 async def settle() -> None:
-    """Called after anonymous rows were written: reshuffle them (inline when cheap, else in the background)."""
+    """Called after anonymous rows were written: reshuffle them (inline when alone and cheap, else later)."""
     _mixer.bind()
     _mixer.requested += 1
     ticket = _mixer.requested
-    if _mixer.cost <= INLINE_BUDGET_S:
+    rate = len(_mixer.starts)  # per second
+    if _mixer.in_flight <= 1 and _mixer.cost <= INLINE_BUDGET_S and rate * _mixer.cost <= INLINE_SHARE:
         await _mixer.covered(ticket)
-    elif _mixer.background is None:
+        return
+    if _mixer.waiting_since is None:
+        _mixer.waiting_since = time.monotonic()
+    if _mixer.background is None:
         _mixer.background = asyncio.get_running_loop().create_task(_mixer.later())
+
+
+async def flush_reshuffle() -> None:
+    """At shutdown: cover every ballot still waiting, so a stopped server leaves no arrival order behind."""
+    _mixer.bind()
+    if _mixer.done < _mixer.requested:
+        await _mixer.covered(_mixer.requested)
+
+
+async def reshuffle_at_start() -> None:
+    """At start-up: rows a previous process stored but had no time to reshuffle (a crash) are reshuffled now."""
+    _mixer.bind()
+    _mixer.requested += 1
+    await _mixer.covered(_mixer.requested)
