@@ -57,3 +57,14 @@ def test_logs_carry_no_per_ballot_value(engine, request):
     assert len(ballot_lines) == len(voting.ballots)
     shapes = {re.sub(r"^\S+ \S+ ", "", line) for line in ballot_lines}  # drop the timestamp
     assert shapes <= {"POST /b/[redacted] 200 -", "POST /api/v1/ballots 201 -"}, shapes
+
+
+def test_reverse_proxy_logs_no_ballot_request():
+    """deploy/nginx: the ballot locations write neither access nor error lines, and pass no client address."""
+    from pathlib import Path
+
+    conf = (Path(__file__).resolve().parents[2] / "deploy/nginx/pingyi.conf").read_text()
+    for location in ("location /b {", "location /api/v1/ballots {"):
+        block = conf.split(location, 1)[1].split("}", 1)[0]
+        assert "access_log off;" in block and "error_log /dev/null" in block, location
+    assert "X-Forwarded-For" not in conf and "X-Real-IP" not in conf

@@ -60,3 +60,11 @@ async def reshuffle(campaign_ids: Sequence[int] | None = None) -> None:
                                  *[v for r in batch for v in (random_rowid(), *(r[c] for c in columns))])
             await Ballot.raw(f"REINDEX {table}")  # index entries rebuilt in key order, not in arrival order
     await Ballot.raw("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def compact() -> None:
+    """PostgreSQL, at a campaign's close: VACUUM FULL the anonymous tables, so their files hold only the live rows
+    of the last reshuffle (all with that one transaction id), not the dead versions left behind by earlier
+    reshuffles, which kept their arrival-ordered transaction ids. Takes an exclusive lock for its duration."""
+    if isinstance(current_engine(), PostgresEngine):
+        await Ballot.raw(f"VACUUM FULL {', '.join(ANONYMOUS_TABLES)}")

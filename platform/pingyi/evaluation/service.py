@@ -89,6 +89,7 @@ async def change_state(year: int, action: str, *, actor: str) -> str:
     await repo.update_campaign(row["id"], {"state": new_state})
     if action == "close":  # the last reshuffle of the campaign's rows: its stored order is random for good
         await mixing.reshuffle([row["id"]])
+        await mixing.compact()
     await audit.append(actor, f"campaign.{action}", f"campaign:{year}", {"from": row["state"], "to": new_state})
     return new_state
 
