@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from pingyi.complaints.tables import Complaint
@@ -192,24 +193,27 @@ async def store_ballot(token_hash: str, tag: str, campaign_id: int, questionnair
         opinions = (f"o AS (INSERT INTO opinion ({', '.join(OPINION_COLUMNS)}) SELECT v.* FROM "
                     f"{_pg_values(OPINION_COLUMNS, OPINION_CASTS, n_opinions)} WHERE EXISTS (SELECT 1 FROM spent)), "
                     if n_opinions else "")
-        result = await fetch(
+        statement = (
             f"WITH spent AS (INSERT INTO spent_token (tag, campaign) SELECT {{}}, c.campaign {UNSPENT_OPEN_CARD} "
-            "ON CONFLICT (tag) DO NOTHING RETURNING campaign), "
+            "AND NOT EXISTS (SELECT 1 FROM spent_token t WHERE t.tag = {}) RETURNING campaign), "
             "b AS (INSERT INTO ballot (id, campaign) SELECT {}::uuid, campaign FROM spent), "
             f"s AS (INSERT INTO section ({', '.join(SECTION_COLUMNS)}) SELECT v.* FROM "
             f"{_pg_values(SECTION_COLUMNS, SECTION_CASTS, len(sections))} WHERE EXISTS (SELECT 1 FROM spent)), "
             f"{opinions}"
             "r AS (INSERT INTO receipt (id, campaign, code) SELECT {}::uuid, campaign, {} FROM spent) "
-            "SELECT COUNT(*) AS n FROM spent",
-            tag, token_hash, campaign_id, ballot_id, *section_values, *opinion_values, receipt_id, receipt_code)
+            "SELECT COUNT(*) AS n FROM spent")
+        try:
+            result = await fetch(statement, tag, token_hash, campaign_id, tag, ballot_id, *section_values,
+                                 *opinion_values, receipt_id, receipt_code)
+        except asyncpg.UniqueViolationError:  # a concurrent submission of the same card stored its tag first
+            return False
         return bool(result[0]["n"])
     async with write_transaction():
-        card = await Card.raw(f"SELECT c.campaign AS campaign {UNSPENT_OPEN_CARD} "
-                              "AND NOT EXISTS (SELECT 1 FROM spent_token t WHERE t.tag = {})",
-                              token_hash, campaign_id, tag)
-        if not card:
+        spent = await Card.raw(f"INSERT INTO spent_token (rowid, tag, campaign) SELECT {{}}, {{}}, c.campaign "
+                               f"{UNSPENT_OPEN_CARD} AND NOT EXISTS (SELECT 1 FROM spent_token t WHERE t.tag = {{}}) "
+                               "RETURNING campaign", random_rowid(), tag, token_hash, campaign_id, tag)
+        if not spent:
             return False
-        await _sqlite_insert("spent_token", ("tag", "campaign"), [tag, campaign_id])
         await _sqlite_insert("ballot", ("id", "campaign"), [ballot_id, campaign_id])
         await _sqlite_insert("section", SECTION_COLUMNS, section_values)
         await _sqlite_insert("opinion", OPINION_COLUMNS, opinion_values)
