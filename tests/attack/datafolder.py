@@ -14,7 +14,14 @@ from pathlib import Path
 from .attacker import Observation, Rows, observe_pg
 from .voting import Copy
 
-BIN = Path("/usr/lib/postgresql/15/bin")
+def _bin() -> Path:
+    """Debian's server binaries (initdb, pg_ctl), newest major version installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    assert found, "PostgreSQL's server binaries (initdb) are needed: apt-get install postgresql"
+    return found[-1].parent
+
+
+BIN = _bin()
 PAGE = 8192
 ANONYMOUS = ("receipt", "section", "opinion", "spent_token", "ballot", "card")
 
