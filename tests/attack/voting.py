@@ -98,6 +98,8 @@ def cast(settings: Settings, count: int = 44, copies_after: tuple[int, ...] = (1
     secrets.SystemRandom().shuffle(order)
     item_ids = list(load_catalog(settings.surveys_dir).questionnaire.item_ids)
     rng = secrets.SystemRandom()
+    channels = ["web", "api"] * (count // 2) + ["web"] * (count % 2)  # half through each, in random order
+    rng.shuffle(channels)
     ballots: list[CastBallot] = []
     copies: list[Copy] = []
     with running_server(settings) as base, httpx.Client(base_url=base, timeout=30) as client:
@@ -106,7 +108,7 @@ def cast(settings: Settings, count: int = 44, copies_after: tuple[int, ...] = (1
             answers = {d: _random_section(item_ids) for d in depts}
             opinion_dept = rng.choice(depts)
             opinion = "意见" + secrets.token_hex(6)  # unique, and says nothing about the order
-            channel = rng.choice(["web", "api"])
+            channel = channels[rank]
             if channel == "web":
                 page = client.get(f"/b/{token}", params=[("step", "2"), *[("d", d) for d in depts]])
                 fields = {f"a.{d}.{i}": a for d in depts for i, a in answers[d].items()}

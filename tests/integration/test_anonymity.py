@@ -99,3 +99,28 @@ def _database_text(s) -> str:
         return "\n".join(out)
 
     return asyncio.run(dump())
+
+
+def test_symposium_notes_are_stored_like_opinions_and_listed_in_content_order(any_settings):
+    s = any_settings
+
+    async def work():
+        from pingyi.publication import service as publication
+
+        tokens = await open_campaign(s, cards=5)
+        for i, t in enumerate(tokens):
+            await evaluation.submit_ballot(t, {"D01": full_section(s)}, {"D01": f"意见{'cab'[i % 3]}{i}"})
+        for text in ("丙：窗口排队长", "甲：材料清单不清", "乙：态度好"):  # entered in this order
+            await evaluation.record_symposium_opinion(2026, "D01", text, actor="office")
+        await evaluation.change_state(2026, "close", actor="office")
+        await publication.publish(2026, (await publication.compute_snapshot(2026, actor="office"))["version"],
+                                  actor="office")
+        rows = await Opinion.select(Opinion.text, Opinion.source).where(Opinion.source == "symposium")
+        return rows, (await publication.department_feedback(2026, "D01"))["opinions"]
+
+    from pingyi.evaluation import service as evaluation
+
+    rows, listed = run(s, work)
+    assert sorted(r["text"] for r in rows) == ["丙：窗口排队长", "乙：态度好", "甲：材料清单不清"]
+    assert listed == sorted(listed) and len(listed) == 8  # content order, never the order of entry or storage
+    assert "【座谈会】丙：窗口排队长" in listed
