@@ -205,7 +205,9 @@ async def store_ballot(token_hash: str, tag: str, campaign_id: int, questionnair
         try:
             result = await fetch(statement, tag, token_hash, campaign_id, tag, ballot_id, *section_values,
                                  *opinion_values, receipt_id, receipt_code)
-        except asyncpg.UniqueViolationError:  # a concurrent submission of the same card stored its tag first
+        except asyncpg.UniqueViolationError as exc:  # a concurrent submission of the same card stored its tag first
+            if "spent_token" not in (exc.constraint_name or ""):
+                raise
             return False
         return bool(result[0]["n"])
     async with write_transaction():

@@ -8,7 +8,6 @@ reshuffled before the evaluator is answered (see `settle`), so no stored order k
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 from dataclasses import dataclass
@@ -253,16 +252,17 @@ async def record_symposium_opinion(year: int, department_code: str, text: str, *
 
 
 # ---- reshuffle after each ballot (docs/anonymity.md) ----------------------------------------------------------
-# After a ballot is stored, the campaign's anonymous rows are rewritten in a random order. When the ballot is the
-# only one in flight in this process, a reshuffle costs at most INLINE_BUDGET_S and reshuffling after every
-# ballot at the current arrival rate would take at most INLINE_SHARE of the time, this happens before the
-# evaluator is answered: a copy of the database taken at any moment between requests shows no order. Otherwise
-# (a burst of ballots, or a very large campaign) the evaluator is answered at once and a background
+# After a ballot is stored, the campaign's anonymous rows are rewritten in a random order. When no two ballot
+# submissions of this process overlapped in the last OVERLAP_WINDOW_S and a reshuffle costs at most
+# INLINE_BUDGET_S, this happens before the evaluator is answered: a copy of the database taken at any moment
+# between requests shows no order. (Overlap, not arrival rate, is the signal: a rate measured while reshuffles
+# are skipped is inflated by skipping them, and would never let inline reshuffles resume.) Otherwise
+# (a burst of simultaneous ballots, or a very large campaign) the evaluator is answered at once and a background
 # reshuffle follows once no ballot has been in flight for QUIET_S, or at the latest MAX_STALE_S after the first
 # ballot left waiting (spaced so that reshuffling takes at most 1/SPACING of the time). Until then a copy shows
 # those ballots' rows in arrival order: the residual written down in docs/anonymity.md.
 INLINE_BUDGET_S = 0.25
-INLINE_SHARE = 1.0
+OVERLAP_WINDOW_S = 1.0
 QUIET_S = 0.5
 MAX_STALE_S = 60.0
 SPACING = 10
@@ -279,7 +279,7 @@ class _Mixer:
         self.in_flight = 0
         self.last_seen = 0.0
         self.waiting_since: float | None = None
-        self.starts: collections.deque[float] = collections.deque()  # ballot submissions of the last second
+        self.overlap_at = -OVERLAP_WINDOW_S  # when two ballot submissions last overlapped
         self.background: asyncio.Task[None] | None = None
 
     def bind(self) -> None:
@@ -330,10 +330,9 @@ class in_flight:
     async def __aenter__(self) -> None:
         _mixer.bind()
         _mixer.in_flight += 1
-        _mixer.last_seen = now = time.monotonic()
-        _mixer.starts.append(now)
-        while _mixer.starts and _mixer.starts[0] < now - 1.0:
-            _mixer.starts.popleft()
+        _mixer.last_seen = time.monotonic()
+        if _mixer.in_flight > 1:
+            _mixer.overlap_at = _mixer.last_seen
 
     async def __aexit__(self, *exc: object) -> None:
         _mixer.in_flight -= 1
@@ -345,8 +344,8 @@ async def settle() -> None:
     _mixer.bind()
     _mixer.requested += 1
     ticket = _mixer.requested
-    rate = len(_mixer.starts)  # per second
-    if _mixer.in_flight <= 1 and _mixer.cost <= INLINE_BUDGET_S and rate * _mixer.cost <= INLINE_SHARE:
+    alone = _mixer.in_flight <= 1 and time.monotonic() - _mixer.overlap_at >= OVERLAP_WINDOW_S
+    if alone and _mixer.cost <= INLINE_BUDGET_S:
         await _mixer.covered(ticket)
         return
     if _mixer.waiting_since is None:
