@@ -124,3 +124,26 @@ def test_symposium_notes_are_stored_like_opinions_and_listed_in_content_order(an
     assert sorted(r["text"] for r in rows) == ["丙：窗口排队长", "乙：态度好", "甲：材料清单不清"]
     assert listed == sorted(listed) and len(listed) == 8  # content order, never the order of entry or storage
     assert "【座谈会】丙：窗口排队长" in listed
+
+
+def test_a_burst_of_ballots_is_reshuffled_once_it_is_over(any_settings):
+    """Simultaneous ballots are answered without waiting for a reshuffle; one follows when the burst is over."""
+    s = any_settings
+
+    async def work():
+        from pingyi.evaluation import service as evaluation
+
+        tokens = await open_campaign(s, cards=12)
+        await asyncio.gather(*[evaluation.submit_ballot(t, {"D01": full_section(s)}, {"D01": f"意见{i}"})
+                               for i, t in enumerate(tokens)])
+        mixer = evaluation._mixer
+        pending = mixer.requested - mixer.done
+        for _ in range(40):
+            if mixer.done == mixer.requested:
+                break
+            await asyncio.sleep(0.1)
+        return pending, mixer.requested - mixer.done
+
+    pending, left = run(s, work)
+    assert pending > 0, "the burst's ballots were answered before a reshuffle"
+    assert left == 0, "a reshuffle covered them once the burst was over"

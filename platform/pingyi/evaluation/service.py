@@ -315,7 +315,7 @@ class _Mixer:
                 spaced = now - self.ended >= SPACING * self.cost
                 if (quiet or stale) and spaced:
                     await self.covered(self.requested)
-                else:
+                if self.done < self.requested:  # not yet, or the reshuffle failed: look again shortly
                     await asyncio.sleep(QUIET_S / 2)
         finally:
             self.background = None
@@ -347,7 +347,8 @@ async def settle() -> None:
     alone = _mixer.in_flight <= 1 and time.monotonic() - _mixer.overlap_at >= OVERLAP_WINDOW_S
     if alone and _mixer.cost <= INLINE_BUDGET_S:
         await _mixer.covered(ticket)
-        return
+        if _mixer.done >= ticket:
+            return
     if _mixer.waiting_since is None:
         _mixer.waiting_since = time.monotonic()
     if _mixer.background is None:
