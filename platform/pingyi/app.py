@@ -29,6 +29,7 @@ from .accounts.sessions import policy_from
 from .clock import Clock, SystemClock, use_clock
 from .core.errors import DomainError
 from .datafiles import private_file
+from .evaluation import service as evaluation_service
 from .settings import Settings
 from .web import hardening
 from .web.accesslog import AccessLogMiddleware
@@ -106,10 +107,12 @@ def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock |
             engine = db.make_engine(settings.database)
             db.use_engine(engine)
             await db.open_pool(engine, settings.database.pool_max)
+            await evaluation_service.reshuffle_at_start()  # SPEC §3: no arrival order left by an earlier process
         try:
             yield
         finally:
             if manage_engine:
+                await evaluation_service.flush_reshuffle()
                 await db.close_pool(db.current_engine())
             if access_writer is not None:
                 access_writer.stop()  # flushes what is queued

@@ -15,7 +15,7 @@ import pytest
 
 from pingyi import db
 from pingyi.core.cardcodes import format_code
-from pingyi.evaluation.tables import Ballot, Receipt, Section
+from pingyi.evaluation.tables import Ballot, Card, Opinion, Receipt, Section, SpentToken
 
 from .helpers import full_section, open_campaign, run
 from .server import running_server
@@ -23,15 +23,17 @@ from .webclient import CSRF_FIELD
 
 ALLOWED_COLUMNS = {
     "ballot": {"id", "campaign"},
-    "section": {"id", "ballot", "campaign", "department", "answers", "total", "opinion",
-                *(f"aspect_{i}" for i in range(1, 9))},
+    "section": {"id", "campaign", "department", "answers", "total", *(f"aspect_{i}" for i in range(1, 9))},
     "receipt": {"id", "campaign", "code"},
+    "opinion": {"id", "campaign", "department", "text", "source"},
+    "spent_token": {"tag", "campaign"},
+    "card": {"id", "campaign", "token_hash", "batch"},
 }
 
 
 def test_ballot_tables_hold_no_link_and_random_keys(sqlite_settings):
     s = sqlite_settings
-    for table in (Ballot, Section, Receipt):
+    for table in (Ballot, Section, Receipt, Opinion, SpentToken, Card):
         names = {c._meta.db_column_name for c in table._meta.columns}
         assert names == ALLOWED_COLUMNS[table._meta.tablename], table
         assert not any("time" in type(c).__name__.lower() or "date" in type(c).__name__.lower()
@@ -97,3 +99,51 @@ def _database_text(s) -> str:
         return "\n".join(out)
 
     return asyncio.run(dump())
+
+
+def test_symposium_notes_are_stored_like_opinions_and_listed_in_content_order(any_settings):
+    s = any_settings
+
+    async def work():
+        from pingyi.publication import service as publication
+
+        tokens = await open_campaign(s, cards=5)
+        for i, t in enumerate(tokens):
+            await evaluation.submit_ballot(t, {"D01": full_section(s)}, {"D01": f"意见{'cab'[i % 3]}{i}"})
+        for text in ("丙：窗口排队长", "甲：材料清单不清", "乙：态度好"):  # entered in this order
+            await evaluation.record_symposium_opinion(2026, "D01", text, actor="office")
+        await evaluation.change_state(2026, "close", actor="office")
+        await publication.publish(2026, (await publication.compute_snapshot(2026, actor="office"))["version"],
+                                  actor="office")
+        rows = await Opinion.select(Opinion.text, Opinion.source).where(Opinion.source == "symposium")
+        return rows, (await publication.department_feedback(2026, "D01"))["opinions"]
+
+    from pingyi.evaluation import service as evaluation
+
+    rows, listed = run(s, work)
+    assert sorted(r["text"] for r in rows) == ["丙：窗口排队长", "乙：态度好", "甲：材料清单不清"]
+    assert listed == sorted(listed) and len(listed) == 8  # content order, never the order of entry or storage
+    assert "【座谈会】丙：窗口排队长" in listed
+
+
+def test_a_burst_of_ballots_is_reshuffled_once_it_is_over(any_settings):
+    """Simultaneous ballots are answered without waiting for a reshuffle; one follows when the burst is over."""
+    s = any_settings
+
+    async def work():
+        from pingyi.evaluation import service as evaluation
+
+        tokens = await open_campaign(s, cards=12)
+        await asyncio.gather(*[evaluation.submit_ballot(t, {"D01": full_section(s)}, {"D01": f"意见{i}"})
+                               for i, t in enumerate(tokens)])
+        mixer = evaluation._mixer
+        pending = mixer.requested - mixer.done
+        for _ in range(40):
+            if mixer.done == mixer.requested:
+                break
+            await asyncio.sleep(0.1)
+        return pending, mixer.requested - mixer.done
+
+    pending, left = run(s, work)
+    assert pending > 0, "the burst's ballots were answered before a reshuffle"
+    assert left == 0, "a reshuffle covered them once the burst was over"

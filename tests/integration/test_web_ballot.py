@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from pingyi.evaluation.tables import Ballot, Card, Section
+from pingyi.evaluation.tables import Ballot, Section, SpentToken
 
 from .helpers import full_section, open_campaign, run
 from .webclient import client_for, csrf_from, post_form
 
 
 async def _stored():
-    return await Ballot.count(), await Section.count(), await Card.count().where(Card.spent == True)  # noqa: E712
+    return await Ballot.count(), await Section.count(), await SpentToken.count()
 
 
 @pytest.fixture

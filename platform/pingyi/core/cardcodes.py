@@ -6,6 +6,8 @@ I / L as 1.
 
 - card token: 130 random bits = 26 characters; shown as "XXXXX-XXXXX-XXXXX-XXXXX-XXXXXX". Only
   `token_hash` (sha256 of the normalized token) is stored; 130 bits of entropy make a salt unnecessary.
+  A spent card is recorded as `spent_tag` (sha256 of a different, domain-separated string of the token): only the
+  token yields it, so the stored tag names no card row.
 - receipt: 60 random bits = 12 characters, "R-XXXX-XXXX-XXXX".
 - complaint tracking code: 80 random bits = 16 characters, "C-XXXX-XXXX-XXXX-XXXX".
 """
@@ -79,6 +81,15 @@ def normalize_code(typed: str) -> str:
 def token_hash(token: str) -> str:
     """sha256 hex of the normalized token: the only form of a token the database keeps."""
     return hashlib.sha256(normalize_code(token).encode("ascii")).hexdigest()
+
+
+SPENT_TAG_DOMAIN = "pingyi spent card\x00"
+
+
+def spent_tag(token: str) -> str:
+    """sha256 hex of the normalized token under another domain: what is stored when the card is spent. Without the
+    token it cannot be tied to the card's `token_hash` (SPEC §3: the spent cards reveal no spend order)."""
+    return hashlib.sha256((SPENT_TAG_DOMAIN + normalize_code(token)).encode("ascii")).hexdigest()
 
 
 def _prefixed(prefix: str, length: int) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from typing import Any
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from pingyi.core.ballots import SectionDraft, aspect_totals
@@ -14,7 +16,7 @@ from pingyi.db import current_engine, fetch, write_transaction
 from pingyi.core.survey import Answer, Aspect, Department, Item, Questionnaire
 from pingyi.hall.tables import Department as DepartmentRow
 
-from .tables import Ballot, Campaign, Card, Receipt, Section, SymposiumOpinion
+from .tables import Ballot, Campaign, Card, Opinion, Receipt, Section, SpentToken
 
 
 def questionnaire_to_json(q: Questionnaire) -> dict[str, Any]:
@@ -97,13 +99,15 @@ async def next_card_batch(campaign_id: int) -> int:
     return (row["batch"] + 1) if row else 1
 
 
-async def card_state(token_hash: str) -> dict[str, Any] | None:
+async def card_state(token_hash: str, tag: str) -> dict[str, Any] | None:
     """The card, whether it is spent, and its campaign's form data in one query; None for an unknown card.
+    A card is spent when its spent tag is stored (or, for cards spent before the tags, its own hash).
     (Raw SQL: this runs on every ballot page and submission, and Piccolo's join builder costs ~1 ms.)"""
     rows = await fetch(
-        "SELECT c.spent AS spent, p.id AS campaign_id, p.year AS year, p.state AS state, p.title AS title, "
+        "SELECT EXISTS (SELECT 1 FROM spent_token t WHERE t.tag IN ({}, {})) AS spent, p.id AS campaign_id, "
+        "p.year AS year, p.state AS state, p.title AS title, "
         "p.department_codes AS department_codes, p.questionnaire AS questionnaire "
-        "FROM card c JOIN campaign p ON p.id = c.campaign WHERE c.token_hash = {}", token_hash)
+        "FROM card c JOIN campaign p ON p.id = c.campaign WHERE c.token_hash = {}", tag, token_hash, token_hash)
     if not rows:
         return None
     row = rows[0]
@@ -129,61 +133,97 @@ async def campaign_departments(codes: list[str]) -> list[tuple[int, Department]]
     return [by_code[c] for c in codes if c in by_code]
 
 
-SECTION_COLUMNS = ("id", "ballot", "campaign", "department", "answers", "total", *[f"aspect_{i}" for i in range(1, 9)],
-                   "opinion")
-SECTION_CASTS = ("::uuid", "::uuid", "::int", "::int", "::text", "::int", *["::smallint"] * 8, "::text")
-OPEN_CARD = ("token_hash = {} AND spent = {} AND campaign = {} "
-             "AND campaign IN (SELECT id FROM campaign WHERE state = 'open')")
+SECTION_COLUMNS = ("id", "campaign", "department", "answers", "total", *[f"aspect_{i}" for i in range(1, 9)])
+SECTION_CASTS = ("::uuid", "::int", "::int", "::text", "::int", *["::smallint"] * 8)
+OPINION_COLUMNS = ("id", "campaign", "department", "text", "source")
+OPINION_CASTS = ("::uuid", "::int", "::int", "::text", "::text")
+UNSPENT_OPEN_CARD = ("FROM card c WHERE c.token_hash = {} AND c.campaign = {} "
+                     "AND c.campaign IN (SELECT id FROM campaign WHERE state = 'open') "
+                     "AND NOT EXISTS (SELECT 1 FROM spent_token t WHERE t.tag = c.token_hash)")
 
 
-def _section_values(ballot_id: str, campaign_id: int, questionnaire: Questionnaire, sections: list[SectionDraft],
-                    dept_ids: dict[str, int]) -> list[Any]:
-    values: list[Any] = []
+def _rows_of(campaign_id: int, questionnaire: Questionnaire, sections: list[SectionDraft],
+             dept_ids: dict[str, int]) -> tuple[list[Any], list[Any]]:
+    """Flat parameter lists of the section rows and of the opinion rows (apart: an opinion names no section)."""
+    section_values: list[Any] = []
+    opinion_values: list[Any] = []
     for s in sections:
         aspects = aspect_totals(questionnaire, s.answers)
-        values += [str(uuid.uuid4()), ballot_id, campaign_id, dept_ids[s.department_code], s.answers, s.total,
-                   *aspects, *([0] * (8 - len(aspects))), s.opinion]
-    return values
+        section_values += [str(uuid.uuid4()), campaign_id, dept_ids[s.department_code], s.answers, s.total,
+                           *aspects, *([0] * (8 - len(aspects)))]
+        if s.opinion:
+            opinion_values += [str(uuid.uuid4()), campaign_id, dept_ids[s.department_code], s.opinion, "ballot"]
+    return section_values, opinion_values
 
 
-async def store_ballot(token_hash: str, campaign_id: int, questionnaire: Questionnaire,
+def _pg_values(columns: tuple[str, ...], casts: tuple[str, ...], count: int) -> str:
+    row = "(" + ", ".join("{}" + cast for cast in casts) + ")"
+    return f"(VALUES {', '.join([row] * count)}) AS v({', '.join(columns)})"
+
+
+def random_rowid() -> int:
+    """A random SQLite rowid: rows land at random places of the table's b-tree, not in arrival order."""
+    return secrets.randbelow(2 ** 62) + 1
+
+
+async def _sqlite_insert(table: str, columns: tuple[str, ...], values: list[Any]) -> None:
+    if not values:
+        return
+    width = len(columns)
+    rows = [values[i:i + width] for i in range(0, len(values), width)]
+    row = "(" + ", ".join(["{}"] * (width + 1)) + ")"
+    await Ballot.raw(f"INSERT INTO {table} (rowid, {', '.join(columns)}) VALUES " + ", ".join([row] * len(rows)),
+                     *[v for r in rows for v in (random_rowid(), *r)])
+
+
+async def store_ballot(token_hash: str, tag: str, campaign_id: int, questionnaire: Questionnaire,
                        sections: list[SectionDraft], dept_ids: dict[str, int], receipt_code: str) -> bool:
-    """Spend the card and store the ballot, its sections and the receipt atomically. False (and nothing written)
-    unless this caller's conditional UPDATE flipped the card from unspent to spent while its campaign was open.
+    """Spend the card and store the ballot, its sections, its opinions and the receipt atomically. False (and
+    nothing written) unless this caller stored the card's spent tag, for an unspent card of an open campaign.
 
-    Keys are random UUIDs made here. PostgreSQL: one statement (data-modifying CTEs), so the whole write is a
-    single round trip. SQLite: the same steps inside one BEGIN IMMEDIATE transaction."""
+    The card row is not written: the spent tag (unique) is what makes one token yield one ballot. Keys are random
+    UUIDs made here; no row names another. PostgreSQL: one statement (data-modifying CTEs), a single round trip.
+    SQLite: the same steps inside one BEGIN IMMEDIATE transaction, at random rowids."""
     ballot_id, receipt_id = str(uuid.uuid4()), str(uuid.uuid4())
-    values = _section_values(ballot_id, campaign_id, questionnaire, sections, dept_ids)
+    section_values, opinion_values = _rows_of(campaign_id, questionnaire, sections, dept_ids)
+    n_opinions = len(opinion_values) // len(OPINION_COLUMNS)
     if isinstance(current_engine(), PostgresEngine):
-        row = "(" + ", ".join("{}" + cast for cast in SECTION_CASTS) + ")"
-        cols = ", ".join(SECTION_COLUMNS)
-        result = await fetch(
-            f"WITH spent AS (UPDATE card SET spent = {{}} WHERE {OPEN_CARD} RETURNING campaign), "
-            "b AS (INSERT INTO ballot (id, campaign) SELECT {}::uuid, campaign FROM spent RETURNING id), "
-            f"s AS (INSERT INTO section ({cols}) SELECT v.* FROM (VALUES {', '.join([row] * len(sections))}) "
-            f"AS v({cols}) WHERE EXISTS (SELECT 1 FROM b)), "
+        opinions = (f"o AS (INSERT INTO opinion ({', '.join(OPINION_COLUMNS)}) SELECT v.* FROM "
+                    f"{_pg_values(OPINION_COLUMNS, OPINION_CASTS, n_opinions)} WHERE EXISTS (SELECT 1 FROM spent)), "
+                    if n_opinions else "")
+        statement = (
+            f"WITH spent AS (INSERT INTO spent_token (tag, campaign) SELECT {{}}, c.campaign {UNSPENT_OPEN_CARD} "
+            "AND NOT EXISTS (SELECT 1 FROM spent_token t WHERE t.tag = {}) RETURNING campaign), "
+            "b AS (INSERT INTO ballot (id, campaign) SELECT {}::uuid, campaign FROM spent), "
+            f"s AS (INSERT INTO section ({', '.join(SECTION_COLUMNS)}) SELECT v.* FROM "
+            f"{_pg_values(SECTION_COLUMNS, SECTION_CASTS, len(sections))} WHERE EXISTS (SELECT 1 FROM spent)), "
+            f"{opinions}"
             "r AS (INSERT INTO receipt (id, campaign, code) SELECT {}::uuid, campaign, {} FROM spent) "
-            "SELECT COUNT(*) AS n FROM spent",
-            True, token_hash, False, campaign_id, ballot_id, *values, receipt_id, receipt_code)
+            "SELECT COUNT(*) AS n FROM spent")
+        try:
+            result = await fetch(statement, tag, token_hash, campaign_id, tag, ballot_id, *section_values,
+                                 *opinion_values, receipt_id, receipt_code)
+        except asyncpg.UniqueViolationError as exc:  # a concurrent submission of the same card stored its tag first
+            if "spent_token" not in (exc.constraint_name or ""):
+                raise
+            return False
         return bool(result[0]["n"])
     async with write_transaction():
-        flipped = await Card.raw(f"UPDATE card SET spent = {{}} WHERE {OPEN_CARD} RETURNING id", True, token_hash,
-                                 False, campaign_id)
-        if not flipped:
+        spent = await Card.raw(f"INSERT INTO spent_token (rowid, tag, campaign) SELECT {{}}, {{}}, c.campaign "
+                               f"{UNSPENT_OPEN_CARD} AND NOT EXISTS (SELECT 1 FROM spent_token t WHERE t.tag = {{}}) "
+                               "RETURNING campaign", random_rowid(), tag, token_hash, campaign_id, tag)
+        if not spent:
             return False
-        await Ballot.raw("INSERT INTO ballot (id, campaign) VALUES ({}, {})", ballot_id, campaign_id)
-        row = "(" + ", ".join(["{}"] * len(SECTION_COLUMNS)) + ")"
-        await Section.raw(f"INSERT INTO section ({', '.join(SECTION_COLUMNS)}) VALUES "
-                          + ", ".join([row] * len(sections)), *values)
-        await Receipt.raw("INSERT INTO receipt (id, campaign, code) VALUES ({}, {}, {})", receipt_id, campaign_id,
-                          receipt_code)
+        await _sqlite_insert("ballot", ("id", "campaign"), [ballot_id, campaign_id])
+        await _sqlite_insert("section", SECTION_COLUMNS, section_values)
+        await _sqlite_insert("opinion", OPINION_COLUMNS, opinion_values)
+        await _sqlite_insert("receipt", ("id", "campaign", "code"), [receipt_id, campaign_id, receipt_code])
     return True
 
 
 async def turnout(campaign_id: int) -> dict[str, int]:
     issued = await Card.count().where(Card.campaign == campaign_id)
-    used = await Card.count().where((Card.campaign == campaign_id) & (Card.spent == True))  # noqa: E712
+    used = await SpentToken.count().where(SpentToken.campaign == campaign_id)
     ballots = await Ballot.count().where(Ballot.campaign == campaign_id)
     return {"cards_issued": issued, "cards_used": used, "ballots": ballots}
 
@@ -201,26 +241,22 @@ async def section_tallies(campaign_id: int, aspect_count: int) -> dict[str, dict
 
 
 async def opinions(campaign_id: int) -> dict[str, list[str]]:
-    """department code → opinions (ballot sections and symposium notes), in random-key order."""
+    """department code → opinions (ballots' and symposium notes'), in content order: never in storage order."""
     out: dict[str, list[str]] = {}
-    rows = await Section.select(Section.department.code, Section.opinion) \
-        .where((Section.campaign == campaign_id) & (Section.opinion != "")).order_by(Section.id)
+    rows = await Opinion.select(Opinion.department.code, Opinion.text, Opinion.source) \
+        .where(Opinion.campaign == campaign_id)
     for r in rows:
-        out.setdefault(r["department.code"], []).append(r["opinion"])
-    for r in await SymposiumOpinion.select(SymposiumOpinion.department.code, SymposiumOpinion.text) \
-            .where(SymposiumOpinion.campaign == campaign_id):
-        out.setdefault(r["department.code"], []).append("【座谈会】" + r["text"])
-    return out
+        out.setdefault(r["department.code"], []).append(("【座谈会】" if r["source"] == "symposium" else "") + r["text"])
+    return {code: sorted(texts) for code, texts in out.items()}
 
 
 async def bulletin_sections(campaign_id: int) -> dict[str, list[str]]:
-    """department code → the answers strings of its sections, ordered by their random keys (a shuffle)."""
+    """department code → the answers strings of its sections, in content order (the bulletin shuffles them)."""
     out: dict[str, list[str]] = {}
-    rows = await Section.select(Section.department.code, Section.answers) \
-        .where(Section.campaign == campaign_id).order_by(Section.id)
+    rows = await Section.select(Section.department.code, Section.answers).where(Section.campaign == campaign_id)
     for r in rows:
         out.setdefault(r["department.code"], []).append(r["answers"])
-    return out
+    return {code: sorted(answers) for code, answers in out.items()}
 
 
 async def receipt_codes(campaign_id: int) -> list[str]:
@@ -232,8 +268,15 @@ async def receipt_exists(campaign_id: int, code: str) -> bool:
     return await Receipt.exists().where((Receipt.campaign == campaign_id) & (Receipt.code == code))
 
 
-async def add_symposium_opinion(campaign_id: int, department_id: int, text: str, actor: str) -> None:
-    await SymposiumOpinion(campaign=campaign_id, department=department_id, text=text, recorded_by=actor).save()
+async def add_symposium_opinion(campaign_id: int, department_id: int, text: str) -> None:
+    """A symposium note, stored like a ballot's opinion (who recorded it and when is in the audit log)."""
+    values = [str(uuid.uuid4()), campaign_id, department_id, text, "symposium"]
+    if isinstance(current_engine(), PostgresEngine):
+        await Opinion.raw(f"INSERT INTO opinion ({', '.join(OPINION_COLUMNS)}) VALUES ({{}}, {{}}, {{}}, {{}}, {{}})",
+                          *values)
+        return
+    async with write_transaction():
+        await _sqlite_insert("opinion", OPINION_COLUMNS, values)
 
 
 async def department_item_sums(campaign_id: int, department_code: str, item_count: int) -> list[int]:

@@ -1,11 +1,14 @@
 """Service layer: campaigns, cards and anonymous ballots (SPEC §2–3).
 
-The card is spent and the ballot stored in one write transaction with a conditional UPDATE: under any
-concurrency one token yields at most one ballot. Nothing written with the ballot names the card.
+The card is spent (its spent tag stored, unique) and the ballot stored in one write transaction: under any
+concurrency one token yields at most one ballot. Nothing written with the ballot names the card, and the rows are
+reshuffled before the evaluator is answered (see `settle`), so no stored order keeps the submission order.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +22,10 @@ from pingyi.core.errors import Conflict, InvalidInput, NotFound, StateError
 from pingyi.core.survey import Department, Questionnaire
 from pingyi.db import current_engine, write_transaction
 
+from . import mixing
 from . import repository as repo
+
+log = logging.getLogger("pingyi.evaluation")
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,9 @@ async def change_state(year: int, action: str, *, actor: str) -> str:
         new_state = lifecycle.transition(row["state"], action)
         await repo.update_campaign(row["id"], {"state": new_state})
         await audit.append(actor, f"campaign.{action}", f"campaign:{year}", {"from": row["state"], "to": new_state})
+    if action == "close":  # the last reshuffle of the campaign's rows: its stored order is random for good
+        await mixing.reshuffle([row["id"]])
+        await mixing.compact()
     return new_state
 
 
@@ -114,7 +123,7 @@ async def department_codes() -> list[str]:
 
 
 async def _open_card(token: str) -> dict[str, Any]:
-    state = await repo.card_state(cardcodes.token_hash(token))
+    state = await repo.card_state(cardcodes.token_hash(token), cardcodes.spent_tag(token))
     if state is None:
         raise NotFound("评议卡无效：请核对卡号，或联系发卡单位。")
     if state["spent"]:
@@ -190,10 +199,11 @@ async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions
     then explained by reading the card (unknown, spent, closed), so the error a user sees is the same as before.
     """
     token = cardcodes.normalize_code(token)
-    cached = await _sole_open_campaign()
-    receipt = await _validate_and_store(token, cached or await ballot_form(token), answers, opinions)
-    if receipt is None and cached is not None:  # the card belongs to an open campaign the cache did not know
-        receipt = await _validate_and_store(token, await ballot_form(token), answers, opinions)
+    async with in_flight():
+        cached = await _sole_open_campaign()
+        receipt = await _validate_and_store(token, cached or await ballot_form(token), answers, opinions)
+        if receipt is None and cached is not None:  # the card belongs to an open campaign the cache did not know
+            receipt = await _validate_and_store(token, await ballot_form(token), answers, opinions)
     if receipt is None:
         raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
     return receipt
@@ -210,8 +220,9 @@ async def _validate_and_store(token: str, form: BallotForm, answers: dict[str, d
         await _open_card(token)
         raise
     receipt = cardcodes.mint_receipt()
-    if await repo.store_ballot(cardcodes.token_hash(token), form.campaign_id, form.questionnaire, sections,
-                               form.department_ids, receipt):
+    if await repo.store_ballot(cardcodes.token_hash(token), cardcodes.spent_tag(token), form.campaign_id,
+                               form.questionnaire, sections, form.department_ids, receipt):
+        await settle()
         return receipt
     state = await _open_card(token)  # unknown, spent or closed: raises with the matching message
     if state["campaign_id"] != form.campaign_id:
@@ -238,5 +249,124 @@ async def record_symposium_opinion(year: int, department_code: str, text: str, *
         raise InvalidInput(f"部门 {department_code} 不在本年度参评名单中。")
     ids = await repo.department_ids([department_code])
     async with write_transaction():
-        await repo.add_symposium_opinion(row["id"], ids[department_code], text, actor)
+        await repo.add_symposium_opinion(row["id"], ids[department_code], text)
         await audit.append(actor, "opinion.symposium", f"campaign:{year}", {"department": department_code})
+    await settle()
+
+
+# ---- reshuffle after each ballot (docs/anonymity.md) ----------------------------------------------------------
+# After a ballot is stored, the campaign's anonymous rows are rewritten in a random order. When no two ballot
+# submissions of this process overlapped in the last OVERLAP_WINDOW_S and a reshuffle costs at most
+# INLINE_BUDGET_S, this happens before the evaluator is answered: a copy of the database taken at any moment
+# between requests shows no order. (Overlap, not arrival rate, is the signal: a rate measured while reshuffles
+# are skipped is inflated by skipping them, and would never let inline reshuffles resume.) Otherwise
+# (a burst of simultaneous ballots, or a very large campaign) the evaluator is answered at once and a background
+# reshuffle follows once no ballot has been in flight for QUIET_S, or at the latest MAX_STALE_S after the first
+# ballot left waiting (spaced so that reshuffling takes at most 1/SPACING of the time). Until then a copy shows
+# those ballots' rows in arrival order: the residual written down in docs/anonymity.md.
+INLINE_BUDGET_S = 0.25
+OVERLAP_WINDOW_S = 1.0
+QUIET_S = 0.5
+MAX_STALE_S = 60.0
+SPACING = 10
+
+
+class _Mixer:
+    def __init__(self) -> None:
+        self.owner: Any = None
+        self.lock = asyncio.Lock()
+        self.requested = 0  # tickets handed out (one per stored ballot or note)
+        self.done = 0  # every ticket up to this one is covered by a finished reshuffle
+        self.cost = 0.0
+        self.ended = 0.0
+        self.in_flight = 0
+        self.last_seen = 0.0
+        self.waiting_since: float | None = None
+        self.overlap_at = -OVERLAP_WINDOW_S  # when two ballot submissions last overlapped
+        self.background: asyncio.Task[None] | None = None
+
+    def bind(self) -> None:
+        owner = (current_engine(), asyncio.get_running_loop())
+        if self.owner != owner:  # one per database and event loop (tests bind several)
+            self.__init__()  # type: ignore[misc]
+            self.owner = owner
+
+    async def covered(self, ticket: int) -> None:
+        """Return once a reshuffle that started after `ticket` was handed out has finished."""
+        async with self.lock:
+            if self.done >= ticket:
+                return
+            start = self.requested
+            began = time.monotonic()
+            try:
+                await mixing.reshuffle()
+            except Exception as exc:  # the ballot is stored: never fail the evaluator; the next reshuffle covers it
+                log.warning("reshuffle failed (%s); the next one will cover these rows", type(exc).__name__)
+                return
+            self.cost = time.monotonic() - began
+            self.ended = time.monotonic()
+            self.done = start
+            if self.done >= self.requested:
+                self.waiting_since = None
+
+    async def later(self) -> None:
+        try:
+            while self.done < self.requested:
+                now = time.monotonic()
+                quiet = self.in_flight == 0 and now - self.last_seen >= QUIET_S
+                stale = self.waiting_since is not None and now - self.waiting_since >= MAX_STALE_S
+                spaced = now - self.ended >= SPACING * self.cost
+                if (quiet or stale) and spaced:
+                    await self.covered(self.requested)
+                if self.done < self.requested:  # not yet, or the reshuffle failed: look again shortly
+                    await asyncio.sleep(QUIET_S / 2)
+        finally:
+            self.background = None
+
+
+_mixer = _Mixer()
+
+
+class in_flight:
+    """Marks a ballot submission as in flight, so that ballots arriving together skip the inline reshuffle."""
+
+    async def __aenter__(self) -> None:
+        _mixer.bind()
+        _mixer.in_flight += 1
+        _mixer.last_seen = time.monotonic()
+        if _mixer.in_flight > 1:
+            _mixer.overlap_at = _mixer.last_seen
+
+    async def __aexit__(self, *exc: object) -> None:
+        _mixer.in_flight -= 1
+        _mixer.last_seen = time.monotonic()
+
+
+async def settle() -> None:
+    """Called after anonymous rows were written: reshuffle them (inline when alone and cheap, else later)."""
+    _mixer.bind()
+    _mixer.requested += 1
+    ticket = _mixer.requested
+    alone = _mixer.in_flight <= 1 and time.monotonic() - _mixer.overlap_at >= OVERLAP_WINDOW_S
+    if alone and _mixer.cost <= INLINE_BUDGET_S:
+        await _mixer.covered(ticket)
+        if _mixer.done >= ticket:
+            return
+    if _mixer.waiting_since is None:
+        _mixer.waiting_since = time.monotonic()
+    if _mixer.background is None:
+        _mixer.background = asyncio.get_running_loop().create_task(_mixer.later())
+
+
+async def flush_reshuffle() -> None:
+    """At shutdown: cover every ballot still waiting, so a stopped server leaves no arrival order behind."""
+    _mixer.bind()
+    if _mixer.done < _mixer.requested:
+        await _mixer.covered(_mixer.requested)
+
+
+async def reshuffle_at_start() -> None:
+    """At start-up: rows a previous process stored but had no time to reshuffle (a crash) are reshuffled now."""
+    _mixer.bind()
+    _mixer.requested += 1
+    await _mixer.covered(_mixer.requested)

@@ -1,10 +1,12 @@
 """Infrastructure layer: campaigns, cards, ballots, sections, receipts (SPEC §2–3).
 
-Anonymity lives here: Ballot, Section and Receipt have random UUID keys, no timestamp, no reference to a
-card, a token or an enterprise. Card keeps only a hash of its token and whether it is spent.
+Anonymity lives here (docs/anonymity.md): Ballot, Section, Receipt, Opinion and SpentToken have random keys, no
+timestamp and no reference to a card, a token, an enterprise or one another; their rows are rewritten in a random
+order after ballots arrive (repository.reshuffle), so no rowid or physical order keeps the submission order. Card
+keeps only a hash of its token and is never written when it is spent.
 """
 
-from piccolo.columns import JSON, UUID, Boolean, Date, ForeignKey, Integer, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, Date, ForeignKey, Integer, SmallInt, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -28,16 +30,15 @@ class Campaign(Table, tablename="campaign"):
 
 
 class Card(Table, tablename="card"):
-    """A one-time QR card. Only the SHA-256 of its token is stored; `spent` flips with the ballot insert."""
+    """A one-time QR card. Only the SHA-256 of its token is stored; spending it writes a SpentToken, not this row."""
 
     campaign = ForeignKey(references=Campaign, index=True)
     token_hash = Varchar(length=64, unique=True, index=True)
     batch = Integer(default=1)
-    spent = Boolean(default=False)
 
 
 class Ballot(Table, tablename="ballot"):
-    """A submitted questionnaire: random key, the campaign, nothing else."""
+    """A submitted questionnaire, counted: random key, the campaign, nothing else (its sections do not name it)."""
 
     id = UUID(primary_key=True)
     campaign = ForeignKey(references=Campaign, index=True)
@@ -45,10 +46,10 @@ class Ballot(Table, tablename="ballot"):
 
 class Section(Table, tablename="section"):
     """One department's complete block of a ballot: 20 answers as one digit of points each, the total, and
-    the subtotal of each aspect (aspect_1 … aspect_8, in questionnaire order; unused ones stay 0)."""
+    the subtotal of each aspect (aspect_1 … aspect_8, in questionnaire order; unused ones stay 0). It names no
+    ballot: sections of one ballot cannot be grouped back (a set of departments can identify an enterprise)."""
 
     id = UUID(primary_key=True)
-    ballot = ForeignKey(references=Ballot, index=True)
     campaign = ForeignKey(references=Campaign, index=True)
     department = ForeignKey(references=Department, index=True)
     answers = Varchar(length=64)
@@ -61,7 +62,6 @@ class Section(Table, tablename="section"):
     aspect_6 = SmallInt(default=0)
     aspect_7 = SmallInt(default=0)
     aspect_8 = SmallInt(default=0)
-    opinion = Text(default="")
 
 
 class Receipt(Table, tablename="receipt"):
@@ -72,10 +72,20 @@ class Receipt(Table, tablename="receipt"):
     code = Varchar(length=32, unique=True)
 
 
-class SymposiumOpinion(Table, tablename="symposium_opinion"):
-    """An opinion about a department recorded from the symposium's notes by the office."""
+class Opinion(Table, tablename="opinion"):
+    """A free-text opinion about a department, from a ballot or from the symposium's notes: stored apart from
+    the section it came with (no section, ballot or card named), random key, rows reshuffled (SPEC §3)."""
 
-    campaign = ForeignKey(references=Campaign, index=True)
+    id = UUID(primary_key=True)
+    campaign = ForeignKey(references=Campaign)  # no index: one fewer write per ballot; read once per page view
     department = ForeignKey(references=Department)
     text = Text()
-    recorded_by = Varchar(length=64)
+    source = Varchar(length=16, default="ballot")  # "ballot" or "symposium"
+
+
+class SpentToken(Table, tablename="spent_token"):
+    """A spent card, as a tag that only the card's token yields (pingyi.core.cardcodes.spent_tag): the card row
+    is never written when it is spent, so nothing stored tells which card was spent, or when (SPEC §3)."""
+
+    tag = Varchar(length=64, primary_key=True)
+    campaign = ForeignKey(references=Campaign)  # no index: counted only for turnout

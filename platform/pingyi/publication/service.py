@@ -7,6 +7,8 @@ with a reason. Publishing makes one version public.
 
 from __future__ import annotations
 
+import hashlib
+import random
 from typing import Any
 
 from pingyi import clock
@@ -129,11 +131,22 @@ async def published_years() -> list[int]:
     return await repository.published_years()
 
 
+def publication_order(items: list[str], results: dict[str, Any], department_code: str) -> list[str]:
+    """The items (given in content order) in an order fresh per publication and independent of storage: a
+    shuffle seeded by the publication (snapshot digest, version, time) and the department (SPEC §3)."""
+    seed = f"{results['digest']}:{results['version']}:{results['published_at']}:{department_code}"
+    out = sorted(items)
+    random.Random(hashlib.sha256(seed.encode()).digest()).shuffle(out)
+    return out
+
+
 async def bulletin(year: int) -> dict[str, Any]:
-    """Every receipt code, and each department's sections (shuffled) — or only score and count below k."""
+    """Every receipt code, and each department's sections (shuffled per publication) — or only score and count
+    below k."""
     results = await published_results(year)
     campaign = await evaluation.campaign_row(year)
-    sections = await evaluation.bulletin_sections(campaign["id"])
+    sections = {code: publication_order(answers, results, code)
+                for code, answers in (await evaluation.bulletin_sections(campaign["id"])).items()}
     departments = []
     for r in results["results"]:
         entry = {"code": r["code"], "name": r["name"], "section_count": r["section_count"],

@@ -3,16 +3,21 @@
 Ballot paths /b/<token> are written as /b/[redacted], complaint paths /api/v1/complaints/<code> and
 /office/complaints/<code>/… as …/[redacted] (web/redact.py); query strings are dropped; control characters are
 stripped, so a visitor cannot forge a line; no client IP is kept. The log holds method, redacted path, status and
-duration.
+duration. Ballot paths and the ballot
+API write "-" for the duration: it grows with the number of sections, so it would tell one submission from
+another (docs/anonymity.md).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
 from .redact import redact_path, strip_controls
+
+UNTIMED_PATHS = re.compile(r"^/(b(/|$)|api/v1/ballots(/|$))")
 
 __all__ = ["AccessLogMiddleware", "redact_path"]
 
@@ -49,10 +54,10 @@ class AccessLogMiddleware:
             status["code"] = _status_of(exc)
             raise
         finally:
-            ms = (time.perf_counter() - started) * 1000
-            self.logger.info("%s %s %s %.1fms", strip_controls(str(scope.get("method", "-")))[:16],
-                             redact_path(scope.get("path", "")),
-                             status["code"], ms)
+            path = scope.get("path", "")
+            took = "-" if UNTIMED_PATHS.match(path) else f"{round((time.perf_counter() - started) * 1000)}ms"
+            self.logger.info("%s %s %s %s", strip_controls(str(scope.get("method", "-")))[:16], redact_path(path),
+                             status["code"], took)
 
 
 def _status_of(exc: Exception) -> int:
