@@ -22,7 +22,7 @@ from pingyi.complaints.tables import Complaint
 from pingyi.core import audit as chain
 from pingyi.db import write_transaction
 from pingyi.evaluation import service as evaluation
-from pingyi.evaluation.tables import Campaign, Card, SymposiumOpinion
+from pingyi.evaluation.tables import Campaign, Card, Opinion
 from pingyi.hall.service import add_missing_departments
 
 from .helpers import open_campaign, run
@@ -47,7 +47,7 @@ FAILING_CHANGES = {
                       lambda: Campaign.count().where(Campaign.state == "open"), 0),
     "cards.generate": (lambda s: evaluation.mint_cards(2030, 3, actor=""), lambda: Card.count(), 0),
     "opinion.symposium": (lambda s: evaluation.record_symposium_opinion(2030, "D01", "座谈会意见", actor=""),
-                          lambda: SymposiumOpinion.count(), 0),
+                          lambda: Opinion.count().where(Opinion.source == "symposium"), 0),
     "user.create": (lambda s: accounts.create_user("newbie", "newbie-pass-1", "admin", actor=""),
                     lambda: OfficeUser.count(), 0),
     "complaint.file": (lambda s: complaints.file_complaint("D01", "推诿", channel="phone", received_on=date(2026, 1, 2),

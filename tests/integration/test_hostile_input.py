@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from pingyi.accounts import service as accounts
 from pingyi.complaints import service as complaints
 from pingyi.complaints.tables import Complaint
-from pingyi.evaluation.tables import Ballot, Card, SymposiumOpinion
+from pingyi.evaluation.tables import Ballot, Card, Opinion, SpentToken
 
 from .helpers import full_section, open_campaign, run
 from .webclient import client_for, login, post_form
@@ -40,8 +40,8 @@ def _counts(s):
     async def work():
         complaint = await Complaint.select(Complaint.state, Complaint.decision_reason).first()
         return {"complaints": await Complaint.count(), "ballots": await Ballot.count(),
-                "spent": await Card.count().where(Card.spent.eq(True)),
-                "opinions": await SymposiumOpinion.count(), "complaint": complaint}
+                "spent": await SpentToken.count(),
+                "opinions": await Opinion.count(), "complaint": complaint}
 
     return run(s, work)
 
