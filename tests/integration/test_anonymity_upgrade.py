@@ -30,17 +30,17 @@ async def _old_database(engine) -> list[str]:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     from pingyi.catalog import load_catalog
-    from pingyi.ops.demo import sync_departments
+    from pingyi.hall.service import add_missing_departments
 
     db.use_engine(engine)
     with redirect_stdout(io.StringIO()):
-        for app in ("windows", "accounts"):
+        for app in ("ops", "ratings", "hall", "accounts", "audit"):
             assert (await run_forwards(app_name=app, migration_id="all", fake=False)).success
         assert (await run_forwards(app_name="evaluation", migration_id=OLD_EVALUATION, fake=False)).success
     from pathlib import Path
 
     catalog = load_catalog(Path(__file__).resolve().parents[2] / "surveys")
-    await sync_departments(catalog.departments)
+    await add_missing_departments(catalog.departments)
     q = Ballot.raw
     await q("INSERT INTO campaign (year, title, state, small_cell_k, department_codes, questionnaire, created_at) "
             "VALUES (2026, 'old', 'open', 5, {}, {}, CURRENT_TIMESTAMP)",
