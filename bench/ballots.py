@@ -116,7 +116,8 @@ async def reshuffle_time(url: str) -> float | None:
         return None
     from pingyi.settings import Settings
 
-    engine = db.make_engine(Settings.from_env({"PINGYI_DATABASE_URL": url, "PINGYI_DATA_DIR": tempfile.mkdtemp()}).database)
+    settings = Settings.from_env({"PINGYI_DATABASE_URL": url, "PINGYI_DATA_DIR": tempfile.mkdtemp()})
+    engine = db.make_engine(settings.database)
     db.use_engine(engine)
     await db.open_pool(engine)
     try:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "platform"))
 
 from litestar.testing import TestClient
+
 from pingyi import db
 from pingyi.accounts import service as accounts
 from pingyi.app import create_app

@@ -90,7 +90,7 @@ def observe_sqlite(copy: Copy, scratch: Path) -> Observation:
         for row in conn.execute(f"SELECT rowid, department, answers{', ' + extra if extra else ''} FROM section"):
             identity = f"{depts[row[1]]}:{row[2]}"
             add(obs.sections, identity, row[0], row[2])
-            named = dict(zip([c for c in ("ballot", "opinion") if c in cols], row[3:]))
+            named = dict(zip([c for c in ("ballot", "opinion") if c in cols], row[3:], strict=False))
             if "ballot" in named:
                 obs.sections.links.setdefault("ballot", {})[identity] = str(named["ballot"])
             if named.get("opinion"):
@@ -127,7 +127,7 @@ def _dump_tables(dump: str) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
     for match in COPY_BLOCK.finditer(dump):
         cols = [c.strip().strip('"') for c in match.group(2).split(",")]
-        rows = [dict(zip(cols, line.split("\t"))) for line in match.group(3).splitlines() if line]
+        rows = [dict(zip(cols, line.split("\t"), strict=False)) for line in match.group(3).splitlines() if line]
         out[match.group(1)] = rows
     return out
 

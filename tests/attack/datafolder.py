@@ -14,6 +14,7 @@ from pathlib import Path
 from .attacker import Observation, Rows, observe_pg
 from .voting import Copy
 
+
 def _bin() -> Path:
     """Debian's server binaries (initdb, pg_ctl), newest major version installed."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))

@@ -43,7 +43,7 @@ def _order_linkages(label: str, order: str, name: str, rows: Rows, truth: dict[s
     out = [Linkage(label, order, f"{name} ↔ submission order", len(units), None, tau, stats.kendall_p(s, var))]
     if exact:  # the attacker's bijection: k-th stored row ↔ k-th ballot submitted (k-th successful log line)
         guess, real = stats.ranks(keys), stats.ranks(true_ranks)
-        correct = sum(g == r for g, r in zip(guess, real))
+        correct = sum(g == r for g, r in zip(guess, real, strict=False))
         out.append(Linkage(label, order, f"{name} ↔ submission time (log)", len(units), correct, None,
                            stats.fixed_points_p(len(units), correct)))
     return out
@@ -62,7 +62,8 @@ def _pair_linkages(label: str, order: str, name: str, a: Rows, ta: dict[str, Cas
     out = [Linkage(label, order, f"{name} (orders)", len(both), None, tau, stats.kendall_p(s, var))]
     if exact:
         ga, gb = stats.ranks(xa), stats.ranks(xb)
-        correct = sum(p == q for p, q in zip(ga, gb))  # k-th a paired with k-th b: right when the same ballot
+        # k-th a paired with k-th b: right when the same ballot
+        correct = sum(p == q for p, q in zip(ga, gb, strict=False))
         out.append(Linkage(label, order, f"{name} (k-th with k-th)", len(both), correct, None,
                            stats.fixed_points_p(len(both), correct)))
     return out

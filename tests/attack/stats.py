@@ -17,12 +17,12 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 ALPHA = 0.001
 
 
-@lru_cache(maxsize=None)
+@cache
 def _derangements(n: int) -> int:
     if n < 2:
         return 1 - n
@@ -70,7 +70,9 @@ def kendall(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, flo
     v2 = sum(t * (t - 1) * (t - 2) for t in tx) * sum(u * (u - 1) * (u - 2) for u in ty)
     var = (v0 - vt - vu) / 18 + v1 / (2 * n * (n - 1)) + v2 / (9 * n * (n - 1) * (n - 2))
     pairs = n * (n - 1) / 2
-    denom = math.sqrt(max(pairs - sum(t * (t - 1) / 2 for t in tx), 0) * max(pairs - sum(u * (u - 1) / 2 for u in ty), 0))
+    ties_x = sum(t * (t - 1) / 2 for t in tx)
+    ties_y = sum(u * (u - 1) / 2 for u in ty)
+    denom = math.sqrt(max(pairs - ties_x, 0) * max(pairs - ties_y, 0))
     return float(s), var, (s / denom if denom else 0.0)
 
 

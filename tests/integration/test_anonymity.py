@@ -56,18 +56,17 @@ def test_ballot_tables_hold_no_link_and_random_keys(sqlite_settings):
 def test_token_never_reaches_access_log_or_database(engine, request):
     s = request.getfixturevalue(f"{engine}_settings")
     tokens = run(s, lambda: open_campaign(s, cards=3))
-    with running_server(s) as base:
-        with httpx.Client(base_url=base, timeout=10) as client:
-            page = client.get(f"/b/{tokens[0]}?d=D01")
-            csrf = CSRF_FIELD.search(page.text).group(1)
-            data = {f"a.D01.{i}": a for i, a in full_section(s).items()} | {"_csrf_token": csrf}
-            done = client.post(f"/b/{tokens[0]}", data=data)
-            assert "id=\"receipt\"" in done.text
-            api = client.post("/api/v1/ballots", json={"token": tokens[1], "answers": {"D02": full_section(s)}})
-            assert api.status_code == 201
-            typed = client.post("/b", data={"code": format_code(tokens[2]), "_csrf_token": csrf},
-                                follow_redirects=False)
-            assert typed.status_code == 303
+    with running_server(s) as base, httpx.Client(base_url=base, timeout=10) as client:
+        page = client.get(f"/b/{tokens[0]}?d=D01")
+        csrf = CSRF_FIELD.search(page.text).group(1)
+        data = {f"a.D01.{i}": a for i, a in full_section(s).items()} | {"_csrf_token": csrf}
+        done = client.post(f"/b/{tokens[0]}", data=data)
+        assert "id=\"receipt\"" in done.text
+        api = client.post("/api/v1/ballots", json={"token": tokens[1], "answers": {"D02": full_section(s)}})
+        assert api.status_code == 201
+        typed = client.post("/b", data={"code": format_code(tokens[2]), "_csrf_token": csrf},
+                            follow_redirects=False)
+        assert typed.status_code == 303
     log = s.http.access_log.read_text()
     assert "/b/[redacted]" in log
     for t in tokens:

@@ -17,8 +17,8 @@ from pingyi.core.errors import Conflict
 from pingyi.evaluation import service as evaluation
 from pingyi.evaluation.tables import Ballot, Opinion, Receipt, Section, SpentToken
 
+from ..conftest import _pg_admin, _pg_base, settings_for
 from .helpers import full_section, run
-from ..conftest import settings_for, _pg_admin, _pg_base
 
 OLD_EVALUATION = "2026-11-29T16:45:37:107590"
 BALLOTS = 30

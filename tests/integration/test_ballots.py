@@ -23,7 +23,8 @@ def test_ballot_is_stored_and_card_spent(any_settings):
 
     async def work():
         tokens = await open_campaign(s)
-        receipt = await evaluation.submit_ballot(tokens[0], {"D01": full_section(s), "D05": full_section(s, "unsatisfied")},
+        receipt = await evaluation.submit_ballot(tokens[0],
+                                                 {"D01": full_section(s), "D05": full_section(s, "unsatisfied")},
                                                  {"D01": "  很好  "})
         sections = await Section.select(Section.department.code, Section.total, Section.answers)\
             .order_by(Section.department.code)

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from pingyi.accounts import service as accounts
 from pingyi.complaints import service as complaints
 from pingyi.complaints.tables import Complaint
-from pingyi.evaluation.tables import Ballot, Card, Opinion, SpentToken
+from pingyi.evaluation.tables import Ballot, Opinion, SpentToken
 
 from .helpers import full_section, open_campaign, run
 from .webclient import client_for, login, post_form

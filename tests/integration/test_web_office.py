@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pingyi.web.guards import PUBLIC_ROUTES
 from pingyi.accounts import service as accounts
 from pingyi.app import create_app
+from pingyi.web.guards import PUBLIC_ROUTES
 
 from .helpers import full_section, open_campaign, run
 from .webclient import client_for, login, post_form

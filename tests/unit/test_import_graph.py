@@ -18,7 +18,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "platform" / "pingyi"
 
-INFRASTRUCTURE = {"db", "settings", "cli", "clock", "workcalendar", "datafiles", "catalog", "piccolo_conf", "web", "render"}
+INFRASTRUCTURE = {"db", "settings", "cli", "clock", "workcalendar", "datafiles", "catalog", "piccolo_conf", "web",
+                  "render"}
 COMPOSITION = {"app", "__main__", "ops"}
 BASE = {"audit", "hall", "accounts"}
 # context → the other contexts it may import

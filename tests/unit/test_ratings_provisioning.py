@@ -4,11 +4,11 @@ import subprocess
 import tomllib
 
 import pytest
-from pingyi_terminal.config import parse_config
 
 from pingyi.core.errors import InvalidInput
 from pingyi.ratings import provisioning
 from pingyi.ratings.service import parse_served_csv
+from pingyi_terminal.config import parse_config
 
 
 def test_hash_round_trip_and_mosquitto_format():

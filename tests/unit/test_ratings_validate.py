@@ -1,8 +1,7 @@
 """Unit tests: sorting raw MQTT messages into events, updates and quarantine (SPEC §4)."""
 
-from pingyi_terminal import protocol
-
 from pingyi.ratings.ingest.validate import KnownTerminal, RawMessage, sort_batch
+from pingyi_terminal import protocol
 
 A = KnownTerminal(1, "t-a", 10, 100, "five")
 B = KnownTerminal(2, "t-b", 20, 200, "five")
@@ -57,8 +56,9 @@ def test_unknown_revoked_unparsable_and_bad_topic():
 
 
 def test_status_and_heartbeat_update_terminal():
-    hb = protocol.encode_heartbeat(protocol.Heartbeat(terminal="t-b", boot="b9", mono_ms=5000, wall_ms=1_700_000_000_000,
-                                                      synced=True, queue=12, uptime_s=5, version="1.0", scale="five"))
+    hb = protocol.encode_heartbeat(protocol.Heartbeat(terminal="t-b", boot="b9", mono_ms=5000,
+                                                      wall_ms=1_700_000_000_000, synced=True, queue=12, uptime_s=5,
+                                                      version="1.0", scale="five"))
     st = protocol.encode_status(protocol.Status(state="offline", boot="b9", version="1.0"))
     out = sort_batch([msg(protocol.heartbeat_topic("t-b"), hb), msg(protocol.status_topic("t-b"), st)], DIRECTORY)
     up = out.updates[2]

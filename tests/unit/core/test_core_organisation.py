@@ -16,8 +16,8 @@ STORED = [S("D01", "县招商局", True, 10), S("D02", "县发改委", True, 20)
     # D02 missing from the list: deactivated, never deleted; D03 stays inactive
     ([("D01", "县招商局")], [], [], ["D02"], [], []),
     # a new code is added at its position; a changed name is a rename
-    ([("D01", "县投资促进局"), ("D02", "县发改委"), ("D04", "县国土局")], ["D04"], [("D01", "县招商局", "县投资促进局")],
-     [], [], []),
+    ([("D01", "县投资促进局"), ("D02", "县发改委"), ("D04", "县国土局")], ["D04"],
+     [("D01", "县招商局", "县投资促进局")], [], [], []),
     # a move in the list changes positions (10, 20, …) only
     ([("D02", "县发改委"), ("D01", "县招商局")], [], [], [], [], ["D02", "D01"]),
 ], ids=["reactivate", "deactivate", "add-and-rename", "reorder"])
