@@ -10,8 +10,8 @@ from piccolo.engine.postgres import PostgresEngine
 
 from pingyi.core.ballots import SectionDraft, aspect_totals
 from pingyi.core.errors import Conflict, NotFound
-from pingyi.db import current_engine, fetch, write_transaction
 from pingyi.core.survey import Answer, Aspect, Department, Item, Questionnaire
+from pingyi.db import current_engine, fetch, write_transaction
 from pingyi.hall.tables import Department as DepartmentRow
 
 from .tables import Ballot, Campaign, Card, Receipt, Section, SymposiumOpinion
@@ -81,6 +81,21 @@ async def insert_campaign(values: dict[str, Any]) -> int:
     row = Campaign(**values)
     await row.save()
     return row.id
+
+
+async def campaign_exists(year: int) -> bool:
+    return bool(await Campaign.exists().where(Campaign.year == year))
+
+
+async def campaign_years() -> list[int]:
+    return [int(r["year"]) for r in await Campaign.select(Campaign.year)]
+
+
+async def update_draft_campaign(campaign_id: int, values: dict[str, Any]) -> bool:
+    """Update a campaign only while it is a draft; False when it is not (any more)."""
+    rows = await Campaign.update({getattr(Campaign, k): v for k, v in values.items()})\
+        .where((Campaign.id == campaign_id) & (Campaign.state == "draft")).returning(Campaign.id)
+    return bool(rows)
 
 
 async def update_campaign(campaign_id: int, values: dict[str, Any]) -> None:
