@@ -108,7 +108,8 @@ async def insert_card_hashes(campaign_id: int, hashes: list[str], batch: int) ->
 
 
 async def next_card_batch(campaign_id: int) -> int:
-    row = await Card.select(Card.batch).where(Card.campaign == campaign_id).order_by(Card.batch, ascending=False).first()
+    row = await Card.select(Card.batch).where(Card.campaign == campaign_id)\
+        .order_by(Card.batch, ascending=False).first()
     return (row["batch"] + 1) if row else 1
 
 
