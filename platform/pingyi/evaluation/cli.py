@@ -17,10 +17,10 @@ from . import cardsheet, service
 def register(sub: argparse._SubParsersAction) -> None:
     camp = sub.add_parser("campaign", help="annual campaigns").add_subparsers(dest="campaign_command", required=True)
     p = camp.add_parser("create", help="create a draft campaign with every active department")
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=int, help="default: the first year from this one without a campaign")
     p.add_argument("--title")
-    p.add_argument("--k", type=int, default=5, help="small-cell threshold (default 5)")
-    p.add_argument("--departments", help="comma-separated department codes (default: all)")
+    p.add_argument("--k", type=int, default=5, help="small-cell threshold, 1-50 (default 5)")
+    p.add_argument("--departments", help="comma-separated department codes (default: every active one)")
     p.add_argument("--cards-from", type=date.fromisoformat)
     p.add_argument("--symposium-on", type=date.fromisoformat)
     p.add_argument("--complaint-from", type=date.fromisoformat)
@@ -44,13 +44,17 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work() -> int:
         codes = args.departments.split(",") if args.departments else await service.department_codes()
-        return await service.create_campaign(
-            args.year, args.title or f"{args.year}年度外来投资企业民主评议", catalog.questionnaire, codes,
-            cards_from=args.cards_from, symposium_on=args.symposium_on, complaint_from=args.complaint_from,
-            complaint_to=args.complaint_to, k=args.k, actor="cli")
+        if not codes:
+            raise UsageError("没有启用的参评部门：请先运行 pingyi departments sync")
+        year = args.year if args.year is not None else await service.default_year()
+        await service.create_campaign(
+            year, args.title, catalog.questionnaire, codes, cards_from=args.cards_from,
+            symposium_on=args.symposium_on, complaint_from=args.complaint_from, complaint_to=args.complaint_to,
+            k=args.k, actor="cli")
+        return year
 
-    run_db(settings, work)
-    print(f"已创建 {args.year} 年度评议活动（草稿）")
+    year = run_db(settings, work)
+    print(f"已创建 {year} 年度评议活动（草稿）")
     return 0
 
 

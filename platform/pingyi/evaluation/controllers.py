@@ -10,11 +10,12 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
-from pingyi import clock
-from pingyi.web.guards import admin_only, current_user
 from pingyi.catalog import load_catalog
+from pingyi.core import campaigns as lifecycle
 from pingyi.core import cardcodes
-from pingyi.core.errors import InvalidInput
+from pingyi.core.errors import Conflict, InvalidInput, StateError
+from pingyi.web.errors import status_for
+from pingyi.web.guards import admin_only, current_user
 
 from . import cardsheet, service
 from .schemas import BallotReceipt, BallotSubmission
@@ -95,25 +96,83 @@ def _actor(request: Request) -> str:
     return user["username"] if user else "anonymous"
 
 
+def _form_values(fields: lifecycle.CampaignFields) -> dict[str, Any]:
+    """Stored fields → the form's text values."""
+    plain = fields.as_plain()
+    return {**{k: "" if v is None else v for k, v in plain.items()}, "departments": list(fields.department_codes)}
+
+
+def _submitted(form: Any) -> dict[str, Any]:
+    """The form as sent (kept on the page when it is refused)."""
+    values = {name: str(form.get(name, "")) for name in
+              ("year", "title", "k", "cards_from", "symposium_on", "complaint_from", "complaint_to")}
+    return {**values, "departments": [str(c) for c in form.getall("departments", [])]}
+
+
+def _fields(v: dict[str, Any]) -> lifecycle.CampaignFields:
+    """Form text → checked fields; InvalidInput names the field."""
+    return lifecycle.make_fields(
+        lifecycle.parse_int("year", v["year"]), title=v["title"], k=lifecycle.parse_int("k", v["k"], default=5),
+        department_codes=v["departments"], cards_from=lifecycle.parse_date("cards_from", v["cards_from"]),
+        symposium_on=lifecycle.parse_date("symposium_on", v["symposium_on"]),
+        complaint_from=lifecycle.parse_date("complaint_from", v["complaint_from"]),
+        complaint_to=lifecycle.parse_date("complaint_to", v["complaint_to"]))
+
+
+async def _campaigns_page(v: dict[str, Any] | None = None, error: str | None = None, status: int = 200) -> Template:
+    setup = await service.campaign_setup()
+    if v is None:  # a new campaign: the first unused year, every active department ticked
+        v = {"year": setup["default_year"], "title": "", "k": 5, "cards_from": "", "symposium_on": "",
+             "complaint_from": "", "complaint_to": "", "departments": [d.code for d in setup["departments"]]}
+    return Template("evaluation/campaigns.html", status_code=status, context={
+        **setup, "campaigns": await service.campaigns_overview(), "v": v, "error": error})
+
+
 @get("/office/campaigns", guards=[admin_only])
 async def campaigns_page() -> Template:
-    return Template("evaluation/campaigns.html",
-                    context={"campaigns": await service.campaigns_overview(), "today": clock.today()})
+    return await _campaigns_page()
 
 
 @post("/office/campaigns", guards=[admin_only])
-async def campaign_create(request: Request, state: State) -> Redirect:
-    form = await request.form()
+async def campaign_create(request: Request, state: State) -> Redirect | Template:
+    v = _submitted(await request.form())
     try:
-        year = int(str(form.get("year", "")).strip())
-        k = int(str(form.get("k", "5")).strip() or 5)
-    except ValueError:
-        raise InvalidInput("年度和 k 必须是整数。") from None
-    catalog = load_catalog(state.settings.surveys_dir)
-    await service.create_campaign(year, str(form.get("title") or f"{year}年度外来投资企业民主评议"),
-                                  catalog.questionnaire, await service.department_codes(), k=k,
-                                  actor=_actor(request))
-    return Redirect(path="/office/campaigns", status_code=303)
+        fields = _fields(v)
+        catalog = load_catalog(state.settings.surveys_dir)
+        await service.create_campaign(fields.year, fields.title, catalog.questionnaire, list(fields.department_codes),
+                                      cards_from=fields.cards_from, symposium_on=fields.symposium_on,
+                                      complaint_from=fields.complaint_from, complaint_to=fields.complaint_to,
+                                      k=fields.k, actor=_actor(request))
+    except (InvalidInput, Conflict) as exc:
+        return await _campaigns_page(v, exc.message, status_for(exc))
+    return Redirect(path=f"/office/campaigns/{fields.year}", status_code=303)
+
+
+async def _campaign_page(year: int, v: dict[str, Any] | None = None, error: str | None = None,
+                         status: int = 200) -> Template:
+    setup = await service.campaign_setup(year)
+    offered = list(setup["departments"])  # active ones, and a draft's own deactivated ones (to untick them)
+    offered += [setup["all_departments"][c] for c in setup["fields"].department_codes
+                if c in setup["all_departments"] and not setup["all_departments"][c].active]
+    return Template("evaluation/campaign.html", status_code=status, context={
+        **setup, "departments": offered, "v": v or _form_values(setup["fields"]), "error": error})
+
+
+@get("/office/campaigns/{year:int}", guards=[admin_only])
+async def campaign_page(year: int) -> Template:
+    """A campaign's fields: an edit form while it is a draft, read-only (with the reason) once it has opened."""
+    return await _campaign_page(year)
+
+
+@post("/office/campaigns/{year:int}/edit", guards=[admin_only])
+async def campaign_edit(request: Request, year: int) -> Redirect | Template:
+    v = _submitted(await request.form())
+    try:
+        fields = await service.edit_campaign(year, _fields(v), actor=_actor(request))
+    except (InvalidInput, Conflict) as exc:  # StateError is a Conflict: the page then shows the read-only fields
+        return await _campaign_page(year, v if not isinstance(exc, StateError) else None, exc.message,
+                                    status_for(exc))
+    return Redirect(path=f"/office/campaigns/{fields.year}", status_code=303)
 
 
 @post("/office/campaigns/{year:int}/{action:str}", guards=[admin_only])
@@ -152,4 +211,5 @@ async def symposium_opinion(request: Request, year: int) -> Redirect:
 
 
 ROUTES = [ballot_entry, ballot_entry_post, ballot_page, ballot_submit, ballot_api, campaigns_page, campaign_create,
+          campaign_page, campaign_edit,
           campaign_action, cards_generate, symposium_opinion]

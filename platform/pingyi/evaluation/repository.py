@@ -12,8 +12,8 @@ from piccolo.engine.postgres import PostgresEngine
 
 from pingyi.core.ballots import SectionDraft, aspect_totals
 from pingyi.core.errors import Conflict, NotFound
-from pingyi.db import current_engine, fetch, write_transaction
 from pingyi.core.survey import Answer, Aspect, Department, Item, Questionnaire
+from pingyi.db import current_engine, fetch, write_transaction
 from pingyi.hall.tables import Department as DepartmentRow
 
 from .tables import Ballot, Campaign, Card, Opinion, Receipt, Section, SpentToken
@@ -85,6 +85,21 @@ async def insert_campaign(values: dict[str, Any]) -> int:
     return row.id
 
 
+async def campaign_exists(year: int) -> bool:
+    return bool(await Campaign.exists().where(Campaign.year == year))
+
+
+async def campaign_years() -> list[int]:
+    return [int(r["year"]) for r in await Campaign.select(Campaign.year)]
+
+
+async def update_draft_campaign(campaign_id: int, values: dict[str, Any]) -> bool:
+    """Update a campaign only while it is a draft; False when it is not (any more)."""
+    rows = await Campaign.update({getattr(Campaign, k): v for k, v in values.items()})\
+        .where((Campaign.id == campaign_id) & (Campaign.state == "draft")).returning(Campaign.id)
+    return bool(rows)
+
+
 async def update_campaign(campaign_id: int, values: dict[str, Any]) -> None:
     await Campaign.update({getattr(Campaign, k): v for k, v in values.items()}).where(Campaign.id == campaign_id)
 
@@ -95,7 +110,8 @@ async def insert_card_hashes(campaign_id: int, hashes: list[str], batch: int) ->
 
 
 async def next_card_batch(campaign_id: int) -> int:
-    row = await Card.select(Card.batch).where(Card.campaign == campaign_id).order_by(Card.batch, ascending=False).first()
+    row = await Card.select(Card.batch).where(Card.campaign == campaign_id)\
+        .order_by(Card.batch, ascending=False).first()
     return (row["batch"] + 1) if row else 1
 
 

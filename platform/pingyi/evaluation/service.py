@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pingyi import clock
 from pingyi.audit import service as audit
 from pingyi.core import ballots as ballot_rules
 from pingyi.core import campaigns as lifecycle
@@ -21,6 +22,7 @@ from pingyi.core import cardcodes
 from pingyi.core.errors import Conflict, InvalidInput, NotFound, StateError
 from pingyi.core.survey import Department, Questionnaire
 from pingyi.db import current_engine, write_transaction
+from pingyi.hall import service as hall
 
 from . import mixing
 from . import repository as repo
@@ -52,35 +54,93 @@ class MintedCards:
         return [(f"{base_url}/b/{t}", cardcodes.format_code(t)) for t in self.tokens]
 
 
-async def create_campaign(year: int, title: str, questionnaire: Questionnaire, department_codes: list[str],
+async def create_campaign(year: int, title: str | None, questionnaire: Questionnaire, department_codes: list[str],
                           *, cards_from: date | None = None, symposium_on: date | None = None,
                           complaint_from: date | None = None, complaint_to: date | None = None, k: int = 5,
                           actor: str) -> int:
-    if not 2000 <= year <= 2100:
-        raise InvalidInput("年度必须是 2000–2100 之间的整数。")
-    if k < 1:
-        raise InvalidInput("小样本保护阈值 k 至少为 1。")
+    """A draft campaign with a frozen copy of the questionnaire; refused (nothing written) on any broken rule."""
+    fields = lifecycle.make_fields(year, title=title, k=k, department_codes=department_codes, cards_from=cards_from,
+                                   symposium_on=symposium_on, complaint_from=complaint_from,
+                                   complaint_to=complaint_to)
     ballot_rules.check_questionnaire(questionnaire)
-    known = {d.code for d in await repo.departments()}
-    unknown = [c for c in department_codes if c not in known]
-    if unknown or not department_codes:
-        raise InvalidInput(f"参评部门代码无效：{', '.join(unknown) or '（空）'}")
-    complaint_from = complaint_from or date(year, 1, 1)
-    complaint_to = complaint_to or date(year, 12, 31)
-    if complaint_from > complaint_to:
-        raise InvalidInput("投诉统计期的开始日期晚于结束日期。")
-    if cards_from and symposium_on and (symposium_on - cards_from).days < 5:
-        raise InvalidInput("评议卡应至少在座谈会前 5 天发放。")
+    await _check_departments(fields.department_codes)
     async with write_transaction():  # the audit entry commits with the change it records
         campaign_id = await repo.insert_campaign({
-            "year": year, "title": title, "state": "draft", "cards_from": cards_from, "symposium_on": symposium_on,
-            "complaint_from": complaint_from, "complaint_to": complaint_to, "small_cell_k": k,
-            "department_codes": list(department_codes), "questionnaire": repo.questionnaire_to_json(questionnaire),
-        })
-        await audit.append(actor, "campaign.create", f"campaign:{year}",
-                           {"departments": len(department_codes), "k": k, "complaint_window":
-                            [complaint_from.isoformat(), complaint_to.isoformat()]})
+            **_columns(fields), "state": "draft", "questionnaire": repo.questionnaire_to_json(questionnaire)})
+        await audit.append(actor, "campaign.create", f"campaign:{fields.year}", fields.as_plain())
     return campaign_id
+
+
+async def edit_campaign(year: int, fields: lifecycle.CampaignFields, *, actor: str) -> lifecycle.CampaignFields:
+    """Change a draft's fields (the year too); refused once the campaign has opened. Audited with old and new values
+    in the same transaction; an edit that changes nothing writes nothing."""
+    await _check_departments(fields.department_codes)
+    async with write_transaction():
+        row = await repo.campaign_row(year)
+        if not lifecycle.editable(row["state"]):
+            raise StateError(_read_only_reason(row["state"]))
+        before = fields_of(row)
+        changed = lifecycle.changes(before, fields)
+        if not changed:
+            return fields
+        if fields.year != year and await repo.campaign_exists(fields.year):
+            raise Conflict(f"{fields.year} 年度评议活动已存在。")
+        if not await repo.update_draft_campaign(row["id"], _columns(fields)):
+            raise StateError(_read_only_reason("open"))
+        await audit.append(actor, "campaign.edit", f"campaign:{year}", {"changes": changed})
+    return fields
+
+
+def _columns(fields: lifecycle.CampaignFields) -> dict[str, Any]:
+    return {"year": fields.year, "title": fields.title, "cards_from": fields.cards_from,
+            "symposium_on": fields.symposium_on, "complaint_from": fields.complaint_from,
+            "complaint_to": fields.complaint_to, "small_cell_k": fields.k,
+            "department_codes": list(fields.department_codes)}
+
+
+def fields_of(row: dict[str, Any]) -> lifecycle.CampaignFields:
+    """The stored campaign row as fields (dates as stored; the complaint window is always set)."""
+    return lifecycle.CampaignFields(row["year"], row["title"], row["small_cell_k"], tuple(row["department_codes"]),
+                                    row["cards_from"], row["symposium_on"], row["complaint_from"],
+                                    row["complaint_to"])
+
+
+def _read_only_reason(state: str) -> str:
+    label = lifecycle.STATE_LABELS.get(state, state)
+    return (f"评议活动当前为“{label}”：只有草稿可以修改。开放后参评部门、日期和 k 不再改变，"
+            "以免已发的评议卡和已收到的评议前后标准不一。")
+
+
+async def _check_departments(codes: tuple[str, ...]) -> None:
+    """Every code names a stored department, and none of them is deactivated (a deactivated department cannot
+    join a new campaign; SPEC §8)."""
+    known = {d.code: d for d in await hall.departments()}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise InvalidInput(f"参评部门代码无效：{'、'.join(unknown)}")
+    stopped = [known[c] for c in codes if not known[c].active]
+    if stopped:
+        names = "、".join(f"{d.name}（{d.code}）" for d in stopped)
+        raise InvalidInput(f"参评部门已停用，不能参加新的评议活动：{names}")
+
+
+async def campaign_setup(year: int | None = None) -> dict[str, Any]:
+    """What the office's campaign form needs: the active departments, the default year for a new campaign,
+    and (with `year`) that campaign's fields and whether they can still change."""
+    departments = await hall.departments()
+    used = await repo.campaign_years()
+    out: dict[str, Any] = {"departments": [d for d in departments if d.active],
+                           "all_departments": {d.code: d for d in departments},
+                           "default_year": lifecycle.default_year(clock.today(), used)}
+    if year is not None:
+        row = await repo.campaign_row(year)
+        out.update(campaign=row, fields=fields_of(row), editable=lifecycle.editable(row["state"]),
+                   read_only_reason=None if lifecycle.editable(row["state"]) else _read_only_reason(row["state"]))
+    return out
+
+
+async def default_year() -> int:
+    return lifecycle.default_year(clock.today(), await repo.campaign_years())
 
 
 async def change_state(year: int, action: str, *, actor: str) -> str:
@@ -119,7 +179,8 @@ async def campaigns_overview() -> list[dict[str, Any]]:
 
 
 async def department_codes() -> list[str]:
-    return [d.code for d in await repo.departments()]
+    """The active departments' codes, in display order: a new campaign's default list."""
+    return [d.code for d in await hall.departments(active_only=True)]
 
 
 async def _open_card(token: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import argparse
 import json
 
 from pingyi.cli import run_db
-from pingyi.core.snapshot import to_plain
 from pingyi.settings import Settings
 
 from . import service
@@ -32,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
     async def work():
-        return service.build_payload(to_plain(await service.compute_inputs(args.campaign)))
+        return (await service.preview(args.campaign))["payload"]
 
     payload = run_db(settings, work)
     if args.format == "json":

@@ -7,9 +7,9 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
-from pingyi.web.guards import admin_only, current_user, requires
-from pingyi.evaluation import service as evaluation
 from pingyi.core.errors import InvalidInput, NotFound
+from pingyi.evaluation import service as evaluation
+from pingyi.web.guards import admin_only, current_user, requires
 
 from . import chartcache, service
 from .charts import MEDIA_TYPES
@@ -73,7 +73,10 @@ async def department_feedback(request: Request, year: int | None = None, departm
 
 @get("/office/results/{year:int}", guards=[admin_only])
 async def office_results(year: int) -> Template:
-    return Template("publication/office.html", context={"year": year, "snapshots": await service.snapshots(year)})
+    """The current figures as a preview (stored nothing), the stored versions, and only the actions the
+    campaign's state allows."""
+    return Template("publication/office.html", context={"year": year, "preview": await service.preview(year),
+                                                        "snapshots": await service.snapshots(year)})
 
 
 @post("/office/results/{year:int}/compute", guards=[admin_only])

@@ -17,7 +17,7 @@ from pingyi.complaints import service as complaints_service
 from pingyi.core import audit as chain
 from pingyi.core import campaigns as lifecycle
 from pingyi.core import scoring
-from pingyi.core.errors import InvalidInput, NotFound, StateError
+from pingyi.core.errors import Conflict, InvalidInput, NotFound, StateError
 from pingyi.core.snapshot import inputs_digest, to_plain
 from pingyi.db import write_transaction
 from pingyi.evaluation import repository as evaluation
@@ -64,7 +64,7 @@ def build_payload(inputs: dict[str, Any]) -> dict[str, Any]:
             continue
         r["aspects"] = [{"key": aspect["key"], "name": aspect["name"],
                          "percent": f"{100 * got / (len(aspect['items']) * max_points * dept['sections']):.2f}"}
-                        for aspect, got in zip(aspects, dept["aspect_sums"])]
+                        for aspect, got in zip(aspects, dept["aspect_sums"], strict=True)]
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status_label"]] = counts.get(r["status_label"], 0) + 1
@@ -72,10 +72,30 @@ def build_payload(inputs: dict[str, Any]) -> dict[str, Any]:
             "grade_counts": counts}
 
 
-async def compute_snapshot(year: int, *, actor: str, reason: str = "") -> dict[str, Any]:
+async def preview(year: int) -> dict[str, Any]:
+    """The current figures of a campaign in any state, computed and returned, never stored: no snapshot, no
+    audit entry. `empty` when no department has a section yet (a draft, or an open campaign before its first
+    ballot)."""
     campaign = await evaluation.campaign_row(year)
-    if campaign["state"] == "draft":
-        raise StateError("评议活动尚未开放，没有可计算的评议数据。")
+    payload = build_payload(to_plain(await compute_inputs(year)))
+    return {"payload": payload, "state": campaign["state"],
+            "empty": not any(r["section_count"] for r in payload["results"]),
+            "can_snapshot": lifecycle.allows_snapshot(campaign["state"]),
+            "can_publish": lifecycle.allows_publish(campaign["state"])}
+
+
+def _no_snapshot_reason(state: str) -> str:
+    label = lifecycle.STATE_LABELS.get(state, state)
+    return (f"评议活动当前为“{label}”：截止评议后才能生成结果版本（已公布的可生成更正版本）；"
+            "在此之前只能预览当前数据，预览不保存。")
+
+
+async def compute_snapshot(year: int, *, actor: str, reason: str = "") -> dict[str, Any]:
+    """Store a new results version: only from a closed campaign, or as a correction (with a reason) of a
+    published one."""
+    campaign = await evaluation.campaign_row(year)
+    if not lifecycle.allows_snapshot(campaign["state"]):
+        raise StateError(_no_snapshot_reason(campaign["state"]))
     inputs = to_plain(await compute_inputs(year))
     digest = inputs_digest(inputs)
     payload = build_payload(inputs)
@@ -107,13 +127,24 @@ async def publish(year: int, version: int, *, actor: str, reason: str = "") -> N
     if snap_id is None:
         raise NotFound(f"{year} 年度第 {version} 版结果不存在。")
     previous = await repository.latest_publication(campaign["id"])
+    if previous and previous.snapshot_id == snap_id:
+        raise Conflict(_already_public(year, version))
     if previous and not reason.strip():
         raise InvalidInput("结果已公布过：公布新版本需要填写更正理由。")
     async with write_transaction():
         entry = await audit.append(actor, "results.publish", f"campaign:{year}", {"version": version,
                                                                                  "reason": reason.strip()})
+        # Checked again after the append (which holds the audit lock until commit): a concurrent publish of the
+        # same version rolls back here, its audit entry with it.
+        now_public = await repository.latest_publication(campaign["id"])
+        if now_public and now_public.snapshot_id == snap_id:
+            raise Conflict(_already_public(year, version))
         await repository.insert_publication(snap_id, campaign["id"], reason.strip(), actor, chain.format_head(entry))
         await evaluation.update_campaign(campaign["id"], {"state": new_state})
+
+
+def _already_public(year: int, version: int) -> str:
+    return f"{year} 年度第 {version} 版已是当前公布的版本，无需再次公布。"
 
 
 async def published_results(year: int) -> dict[str, Any]:
