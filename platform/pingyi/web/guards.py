@@ -24,7 +24,7 @@ PUBLIC_ROUTES = frozenset({
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
     """The logged-in user of this request, as the session table and user table say now (see middleware.py)."""
-    user = connection.scope.get("pingyi.user")  # type: ignore[call-overload]
+    user = connection.scope.get("pingyi.user")
     return user if isinstance(user, dict) else None
 
 
