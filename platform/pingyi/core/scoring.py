@@ -84,6 +84,16 @@ def _half_up(value: Fraction, places: int) -> Decimal:
     return Decimal(signed).scaleb(-places)
 
 
+def round_half_up(value: Fraction | int | Decimal | str, places: int) -> Decimal:
+    """The one rounding of every figure shown (SPEC §2, §6): exact half-up to `places` decimals."""
+    return _half_up(Fraction(value), places)
+
+
+def percent(part: int | Fraction, whole: int | Fraction, places: int) -> str:
+    """`part / whole` as a percentage rounded half-up ("91.25" at 2 places, "91.3" at 1); "0" places allowed."""
+    return str(round_half_up(Fraction(part) * 100 / Fraction(whole), places))
+
+
 def round_half_up_2(value: Fraction) -> Decimal:
     """The publication rounding (SPEC §2): half-up to 2 decimals, exact. 84.995 → 85.00; 84.994999 → 84.99."""
     return _half_up(Fraction(value), 2)

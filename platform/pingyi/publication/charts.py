@@ -15,10 +15,11 @@ import io
 import re
 import threading
 import warnings
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterator, Mapping
 
+from pingyi.core.scoring import percent, round_half_up
 from pingyi.render.fonts import use_cjk_font
 
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
@@ -67,7 +68,7 @@ def ranking_bars(rows: list[dict], title: str = "年度评议得分排名", fmt:
         values = [float(r["published"]) if r.get("published") is not None else 0.0 for r in rows]
         keys = [(r.get("grade_key") or "not_rated") if r.get("published") is not None else "not_rated" for r in rows]
         ax.barh(ys, values, color=[GRADE_COLOURS.get(k, GRADE_COLOURS["not_rated"]) for k in keys], height=0.66)
-        for y, r, v in zip(ys, rows, values):
+        for y, r, v in zip(ys, rows, values, strict=False):
             if r.get("published") is None:
                 ax.text(1, y, "未获评议", va="center", ha="left", fontsize=8, color="#616161")
             else:
@@ -101,8 +102,8 @@ def grade_distribution(counts: Mapping[str, int], title: str = "评议等级分�
         colours = [LABEL_COLOURS.get(lb, _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)]) for i, lb in enumerate(labels)]
         bars = ax.bar(range(len(labels)), values, color=colours, width=0.6)
         total = sum(values)
-        for bar, v in zip(bars, values):
-            share = f"（{v * 100 / total:.0f}%）" if total else ""
+        for bar, v in zip(bars, values, strict=False):
+            share = f"（{percent(v, total, 0)}%）" if total else ""
             ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{v} 个{share}",
                     ha="center", va="bottom", fontsize=9)
         ax.set_xticks(range(len(labels)), labels, fontsize=10)
@@ -145,7 +146,7 @@ def aspect_breakdown(rows: list[tuple[str, Mapping[str, Decimal | float | None]]
         for i in range(len(rows)):
             for j in range(len(aspects)):
                 v = grid[i, j]
-                text = "—" if np.isnan(v) else f"{v:.1f}"
+                text = "—" if np.isnan(v) else str(round_half_up(Decimal(str(v)), 1))
                 dark_cell = not np.isnan(v) and (v >= 92 or v < 50)
                 ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark_cell else "#212121")
         ax.set_xticks(range(len(aspects)), aspects, fontsize=9)

@@ -63,7 +63,7 @@ def build_payload(inputs: dict[str, Any]) -> dict[str, Any]:
             r["aspects"] = None  # small-cell protection: no breakdown below k
             continue
         r["aspects"] = [{"key": aspect["key"], "name": aspect["name"],
-                         "percent": f"{100 * got / (len(aspect['items']) * max_points * dept['sections']):.2f}"}
+                         "percent": scoring.percent(got, len(aspect["items"]) * max_points * dept["sections"], 2)}
                         for aspect, got in zip(aspects, dept["aspect_sums"], strict=True)]
     counts: dict[str, int] = {}
     for r in results:
@@ -219,7 +219,7 @@ async def department_feedback(year: int, department_code: str) -> dict[str, Any]
     sums = await evaluation.department_item_sums(campaign["id"], department_code, len(questionnaire.items))
     top = max(a.points for a in questionnaire.answers)
     out["item_rates"] = [{"aspect": aspect.name, "id": item.id, "text": item.text,
-                     "percent": f"{100 * sums[pos] / (top * row['section_count']):.1f}"}
+                     "percent": scoring.percent(sums[pos], top * row["section_count"], 1)}
                     for pos, (aspect, item) in enumerate((a, i) for a in questionnaire.aspects for i in a.items)]
     out["opinions"] = (await evaluation.opinions(campaign["id"])).get(department_code, [])
     return out

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pingyi.core.scoring import round_half_up
+
 ROLE_LABELS = {
     "admin": "纠风办管理员",
     "investigator": "调查人员",
@@ -18,7 +20,7 @@ ROLE_LABELS = {
 def _fmt2(value: Any) -> str:
     if value is None or value == "":
         return "—"
-    return f"{Decimal(str(value)):.2f}"
+    return str(round_half_up(Decimal(str(value)), 2))
 
 
 def _local_time(tz: str):

@@ -221,3 +221,16 @@ def test_to_dict_is_json_safe():
 def test_bad_inputs_refused(tallies, kwargs):
     with pytest.raises(InvalidInput):
         score_campaign(tallies, **kwargs)
+
+
+@pytest.mark.parametrize("part, whole, places, shown", [
+    (73, 80, 1, "91.3"),   # 91.25 % — float formatting would show 91.2
+    (73, 80, 2, "91.25"),
+    (1, 8, 0, "13"),       # 12.5 % rounds half-up to 13, not to the even 12
+    (0, 5, 2, "0.00"),
+])
+def test_percent_rounds_half_up_once(part, whole, places, shown):
+    """Every percentage shown goes through the one half-up function (SPEC §2 rounding)."""
+    from pingyi.core.scoring import percent
+
+    assert percent(part, whole, places) == shown
