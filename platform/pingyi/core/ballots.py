@@ -4,6 +4,10 @@ A section is stored as a compact string of the points per item, one character pe
 order ("5530…", 20 characters), so the database can aggregate per item with SUBSTR and sum the totals. This needs
 every answer's points to be a single digit (0–9); `check_questionnaire` enforces it.
 
+A department the evaluator picked (listed in `answers`, or in `picked`: the form's chosen departments) is a
+section: it must be complete. "Absent" means not picked; a picked department left unanswered is refused by name,
+never dropped, so a card is not spent on a ballot that silently lost a department (issue 7).
+
 Decisions (SPEC is silent):
 - an answer value that is empty or only whitespace counts as "not answered" (a form's blank choice);
 - an opinion for a department that has no answered item is refused: the evaluator either rates the department
@@ -13,7 +17,7 @@ Decisions (SPEC is silent):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,18 +97,33 @@ def _is_answered(value: object) -> bool:
     return not (value is None or (isinstance(value, str) and not value.strip()))
 
 
+def answered_count(questionnaire: Questionnaire, section: Mapping[str, object]) -> int:
+    """How many of the questionnaire's items `section` (item id → answer key) answers with a known choice: the
+    "已答 n / 20" a ballot page shows beside each picked department."""
+    keys = {a.key for a in questionnaire.answers}
+    return sum(1 for item in questionnaire.item_ids if isinstance(v := section.get(item), str) and v in keys)
+
+
+def picked_departments(answers: Mapping[str, object], picked: Iterable[str] = ()) -> set[str]:
+    """The departments a ballot rates: every one listed in `answers` (even with no answer) and every one picked."""
+    return set(answers) | set(picked)
+
+
 def validate_ballot(
     questionnaire: Questionnaire,
     allowed_departments: Mapping[str, str],
     answers: Mapping[str, Mapping[str, str]],
     opinions: Mapping[str, str] | None = None,
     max_opinion_chars: int = DEFAULT_MAX_OPINION_CHARS,
+    picked: Iterable[str] = (),
 ) -> list[SectionDraft]:
     """Turn a submitted ballot into complete sections, or raise one InvalidInput listing every problem.
 
     `allowed_departments` maps department code → name (the campaign's evaluated departments);
-    `answers` maps department code → {item id → answer key}; `opinions` maps department code → free text.
-    Departments with no answered item are absent ("未办理过业务"). Sections come back ordered by code.
+    `answers` maps department code → {item id → answer key}; `opinions` maps department code → free text;
+    `picked` names departments chosen without any answer yet (the form's hidden list). Every department listed
+    in `answers` or `picked` must be complete: one with no answer is refused as "unanswered", one with some as
+    "partial". A department not listed at all is absent ("未办理过业务"). Sections come back ordered by code.
     """
     check_questionnaire(questionnaire)
     opinions = dict(opinions or {})
@@ -120,18 +139,23 @@ def validate_ballot(
     def name_of(code: str) -> str:
         return allowed_departments.get(code, code)
 
-    unknown_depts = sorted(c for c in set(answers) | set(opinions) if c not in allowed_departments)
+    chosen = list(picked)
+    if not all(isinstance(c, str) for c in chosen):
+        raise InvalidInput("评议内容格式不正确。")
+    rated = picked_departments(answers, chosen)
+    unknown_depts = sorted(c for c in rated | set(opinions) if c not in allowed_departments)
     if unknown_depts:
         messages.append(f"以下部门不在本次评议范围内：{'、'.join(unknown_depts)}。")
         details["unknown_departments"] = unknown_depts
 
     drafts: list[SectionDraft] = []
-    answered_any = False
-    for code in sorted(c for c in answers if c in allowed_departments):
-        given = {str(i): v for i, v in answers[code].items() if _is_answered(v)}
+    unanswered: list[str] = []
+    for code in sorted(c for c in rated if c in allowed_departments):
+        given = {str(i): v for i, v in answers.get(code, {}).items() if _is_answered(v)}
         if not given:
+            messages.append(f"{name_of(code)}：{len(item_ids)} 项均未作答。")
+            unanswered.append(code)
             continue
-        answered_any = True
         bad_items = sorted(i for i in given if i not in known_items)
         bad_answers = {i: str(v) for i, v in given.items() if i in known_items
                        and (not isinstance(v, str) or v not in points_of)}
@@ -145,16 +169,18 @@ def validate_ballot(
                             + "、".join(a.label for a in questionnaire.answers) + "。")
             details.setdefault("unknown_answers", {})[code] = bad_answers
         if missing:
-            messages.append(
-                f"{name_of(code)}：还有 {len(missing)} 项未作答（{'、'.join(missing)}）。"
-                f"每个部门要么 {len(item_ids)} 项全部作答，要么不作答（未办理过业务）。"
-            )
+            messages.append(f"{name_of(code)}：还有 {len(missing)} 项未作答（{'、'.join(missing)}）。")
             details.setdefault("partial", {})[code] = missing
         if bad_items or bad_answers or missing:
             continue
         digits = "".join(str(points_of[given[i]]) for i in item_ids)
         drafts.append(SectionDraft(code, digits, sum(map(int, digits)), ""))
 
+    if unanswered:
+        details["unanswered"] = unanswered
+    if unanswered or "partial" in details:
+        messages.append(f"每个已选的部门要么 {len(item_ids)} 项全部作答，"
+                        "要么移除该部门（未办理过业务的部门不必评议）。")
     attempted = {c for c in answers if c in allowed_departments
                  and any(_is_answered(v) for v in answers[c].values())}
     cleaned: dict[str, str] = {}
@@ -165,13 +191,13 @@ def validate_ballot(
         if len(text) > max_opinion_chars:
             messages.append(f"{name_of(code)}：意见共 {len(text)} 字，超过 {max_opinion_chars} 字的上限，请精简。")
             details.setdefault("opinion_too_long", {})[code] = len(text)
-        if code not in attempted:
+        if code not in attempted and code not in unanswered:
             messages.append(f"{name_of(code)}：填写了意见但没有评议。"
                             f"请对该部门 {len(item_ids)} 项全部作答，或清空该意见。")
             details.setdefault("opinion_without_answers", []).append(code)
         cleaned[code] = text
 
-    if not answered_any and not messages:
+    if not rated and not messages:
         messages.append("请至少评议一个办理过业务的部门。")
         details["no_sections"] = True
     if messages:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
@@ -11,6 +12,7 @@ from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
 from pingyi.catalog import load_catalog
+from pingyi.core import ballots as ballot_rules
 from pingyi.core import campaigns as lifecycle
 from pingyi.core import cardcodes
 from pingyi.core.errors import Conflict, InvalidInput, StateError
@@ -23,18 +25,54 @@ from .schemas import BallotReceipt, BallotSubmission
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 
-def parse_ballot_form(form: Any) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """Form fields a.<dept>.<item> = answer key and o.<dept> = opinion → the service's plain dicts."""
-    answers: dict[str, dict[str, str]] = {}
-    opinions: dict[str, str] = {}
+@dataclass
+class PostedBallot:
+    """The ballot form as posted: answers, opinions, the picked departments (hidden `d` fields) and, when the
+    evaluator tapped 移除该部门, the department to take off."""
+
+    answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    opinions: dict[str, str] = field(default_factory=dict)
+    picked: list[str] = field(default_factory=list)
+    remove: str | None = None
+
+
+def parse_ballot_form(form: Any) -> PostedBallot:
+    """Fields a.<dept>.<item> = answer key, o.<dept> = opinion, d = picked department, remove = <dept>."""
+    posted = PostedBallot()
     for key, value in form.multi_items():
         if key.startswith("a.") and key.count(".") == 2:
             _, dept, item = key.split(".")
             if value:
-                answers.setdefault(dept, {})[item] = value
+                posted.answers.setdefault(dept, {})[item] = value
         elif key.startswith("o.") and value.strip():
-            opinions[key[2:]] = value
-    return answers, opinions
+            posted.opinions[key[2:]] = value
+        elif key == "d" and value and value not in posted.picked:
+            posted.picked.append(value)
+        elif key == "remove" and value:
+            posted.remove = value
+    return posted
+
+
+def _ballot_page(form: service.BallotForm, token: str, posted: PostedBallot, *, status_code: int = 200,
+                 error: str | None = None, details: dict[str, Any] | None = None,
+                 notice: str | None = None) -> Template:
+    """The questionnaire for every picked department, all on one page, each with its answered count. Every
+    department the evaluator picked or answered stays shown (nothing disappears after an error)."""
+    details = details or {}
+    keep = ballot_rules.picked_departments(posted.answers, posted.picked) | set(posted.opinions)
+    shown = [x for x in form.departments if x.code in keep]
+    counts = {x.code: ballot_rules.answered_count(form.questionnaire, posted.answers.get(x.code, {})) for x in shown}
+    return Template("evaluation/ballot.html", status_code=status_code, headers=NO_STORE, context={
+        "form": form, "token": cardcodes.normalize_code(token), "answers": posted.answers,
+        "opinions": posted.opinions, "shown": shown, "counts": counts, "notice": notice,
+        "errors": error.split("\n") if error else [], "partial": details.get("partial", {}),
+        "unanswered": details.get("unanswered", [])})
+
+
+def _pick_page(form: service.BallotForm, token: str, *, error: str | None = None, notice: str | None = None,
+               status_code: int = 200) -> Template:
+    return Template("evaluation/pick.html", status_code=status_code, headers=NO_STORE, context={
+        "form": form, "token": cardcodes.normalize_code(token), "error": error, "notice": notice})
 
 
 @get("/b", sync_to_thread=False)
@@ -56,37 +94,42 @@ async def ballot_entry_post(request: Request) -> Any:
 async def ballot_page(token: str, d: list[str] | None = None, step: int = 1) -> Template:
     """Step 1 (no `d`): pick the departments dealt with. Step 2: the questionnaire for those departments."""
     form = await service.ballot_form(token)
-    context = {"form": form, "token": cardcodes.normalize_code(token), "answers": {}, "opinions": {},
-               "error": None, "partial": {}}
-    if not d:
-        if step == 2:
-            context["error"] = "请至少勾选一个办理过业务的部门。"
-        return Template("evaluation/pick.html", headers=NO_STORE, context=context,
-                        status_code=400 if step == 2 else 200)
-    chosen = set(d)
-    return Template("evaluation/ballot.html", headers=NO_STORE,
-                    context={**context, "shown": [x for x in form.departments if x.code in chosen] or form.departments})
+    if not d and step != 2:
+        return _pick_page(form, token)
+    chosen = [x.code for x in form.departments if x.code in set(d or ())]
+    if not chosen:
+        return _pick_page(form, token, error="请至少勾选一个办理过业务的部门。", status_code=400)
+    return _ballot_page(form, token, PostedBallot(picked=chosen))
 
 
 @post("/b/{token:str}")
 async def ballot_submit(request: Request, token: str) -> Template:
-    answers, opinions = parse_ballot_form(await request.form())
-    try:
-        receipt = await service.submit_ballot(token, answers, opinions)
-    except InvalidInput as exc:
+    posted = parse_ballot_form(await request.form())
+    if posted.remove is not None:  # 移除该部门: show the form again without it, every other answer kept
         form = await service.ballot_form(token)
-        touched = set(answers) | set(opinions) | set(exc.details.get("partial", {}))
-        shown = [x for x in form.departments if x.code in touched] or form.departments
-        return Template("evaluation/ballot.html", status_code=400, headers=NO_STORE, context={
-            "form": form, "token": cardcodes.normalize_code(token), "answers": answers, "opinions": opinions,
-            "error": exc.message, "partial": exc.details.get("partial", {}), "shown": shown})
-    return Template("evaluation/receipt.html", context={"receipt": receipt}, headers=NO_STORE)
+        gone = posted.remove
+        posted.picked = [c for c in posted.picked if c != gone]
+        posted.answers.pop(gone, None)
+        posted.opinions.pop(gone, None)
+        name = next((x.name for x in form.departments if x.code == gone), gone)
+        if not ballot_rules.picked_departments(posted.answers, posted.picked) | set(posted.opinions):
+            return _pick_page(form, token, notice=f"已移除{name}。请重新勾选办理过业务的部门。")
+        return _ballot_page(form, token, posted, notice=f"已移除{name}，其他部门的作答都已保留。")
+    try:
+        stored = await service.record_ballot(token, posted.answers, posted.opinions, posted.picked)
+    except InvalidInput as exc:
+        return _ballot_page(await service.ballot_form(token), token, posted, status_code=400, error=exc.message,
+                            details=exc.details)
+    return Template("evaluation/receipt.html", context={"receipt": stored.receipt,
+                                                         "departments": stored.departments}, headers=NO_STORE)
 
 
 @post("/api/v1/ballots", status_code=201)
 async def ballot_api(data: BallotSubmission) -> BallotReceipt:
-    """Submit one anonymous ballot. Departments not dealt with are simply left out of `answers`."""
-    return BallotReceipt(receipt=await service.submit_ballot(data.token, data.answers, data.opinions))
+    """Submit one anonymous ballot. Departments not dealt with are left out of `answers`: every department listed
+    there must be answered in full, or the ballot is refused (400) with the department named."""
+    stored = await service.record_ballot(data.token, data.answers, data.opinions)
+    return BallotReceipt(receipt=stored.receipt, departments=stored.departments)
 
 
 # ---- office -------------------------------------------------------------------------------------------

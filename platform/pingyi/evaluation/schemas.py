@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from msgspec import Meta, Struct
 from typing import Annotated
+
+from msgspec import Meta, Struct
 
 
 class BallotSubmission(Struct, forbid_unknown_fields=True):
@@ -16,6 +17,7 @@ class BallotSubmission(Struct, forbid_unknown_fields=True):
 
 class BallotReceipt(Struct):
     receipt: Annotated[str, Meta(description="回执码：结果公布后可在公告中核验")]
+    departments: Annotated[int, Meta(description="本次评议的部门数")]
     message: str = "提交成功"
 
 

@@ -252,9 +252,25 @@ async def _sole_open_campaign() -> BallotForm | None:
     return await _form_for(state) if state else None
 
 
-async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions: dict[str, str]) -> str:
-    """Validate, then spend the card and store the ballot atomically; return the receipt code.
+@dataclass(frozen=True)
+class SubmittedBallot:
+    """What a stored ballot tells its evaluator: the receipt code and how many department sections it holds."""
 
+    receipt: str
+    departments: int
+
+
+async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions: dict[str, str],
+                        picked: list[str] | tuple[str, ...] = ()) -> str:
+    """`record_ballot`, for callers that need only the receipt code."""
+    return (await record_ballot(token, answers, opinions, picked)).receipt
+
+
+async def record_ballot(token: str, answers: dict[str, dict[str, str]], opinions: dict[str, str],
+                        picked: list[str] | tuple[str, ...] = ()) -> SubmittedBallot:
+    """Validate, then spend the card and store the ballot atomically; return the receipt.
+
+    Every department in `answers` or `picked` must be complete (SPEC §2): a refused ballot spends nothing.
     With one campaign open, the hot path is one database statement: the form comes from the cached open
     campaign and the store succeeds only for an unspent card of that campaign while it is open. Any refusal is
     then explained by reading the card (unknown, spent, closed), so the error a user sees is the same as before.
@@ -262,21 +278,21 @@ async def submit_ballot(token: str, answers: dict[str, dict[str, str]], opinions
     token = cardcodes.normalize_code(token)
     async with in_flight():
         cached = await _sole_open_campaign()
-        receipt = await _validate_and_store(token, cached or await ballot_form(token), answers, opinions)
-        if receipt is None and cached is not None:  # the card belongs to an open campaign the cache did not know
-            receipt = await _validate_and_store(token, await ballot_form(token), answers, opinions)
-    if receipt is None:
+        stored = await _validate_and_store(token, cached or await ballot_form(token), answers, opinions, picked)
+        if stored is None and cached is not None:  # the card belongs to an open campaign the cache did not know
+            stored = await _validate_and_store(token, await ballot_form(token), answers, opinions, picked)
+    if stored is None:
         raise Conflict("这张评议卡已经使用过，每张卡只能提交一次。")
-    return receipt
+    return stored
 
 
 async def _validate_and_store(token: str, form: BallotForm, answers: dict[str, dict[str, str]],
-                              opinions: dict[str, str]) -> str | None:
+                              opinions: dict[str, str], picked: list[str] | tuple[str, ...]) -> SubmittedBallot | None:
     """The receipt, or None when the card belongs to another campaign than `form`'s. Card problems (unknown,
     spent, closed) raise with their own message, before a problem of the ballot itself."""
     try:
         sections = ballot_rules.validate_ballot(form.questionnaire, {d.code: d.name for d in form.departments},
-                                                answers, opinions)
+                                                answers, opinions, picked=picked)
     except InvalidInput:
         await _open_card(token)
         raise
@@ -284,7 +300,7 @@ async def _validate_and_store(token: str, form: BallotForm, answers: dict[str, d
     if await repo.store_ballot(cardcodes.token_hash(token), cardcodes.spent_tag(token), form.campaign_id,
                                form.questionnaire, sections, form.department_ids, receipt):
         await settle()
-        return receipt
+        return SubmittedBallot(receipt, len(sections))
     state = await _open_card(token)  # unknown, spent or closed: raises with the matching message
     if state["campaign_id"] != form.campaign_id:
         return None

@@ -1,8 +1,17 @@
-"""Unit tests for pingyi.core.ballots (SPEC §2–3): complete-or-absent sections, one error listing all problems."""
+"""Unit tests for pingyi.core.ballots (SPEC §2–3): complete-or-absent sections, one error listing all problems;
+a picked or listed department is never dropped (issue 7)."""
 
 import pytest
 
-from pingyi.core.ballots import SectionDraft, check_questionnaire, item_points, section_total, validate_ballot
+from pingyi.core.ballots import (
+    SectionDraft,
+    answered_count,
+    check_questionnaire,
+    item_points,
+    picked_departments,
+    section_total,
+    validate_ballot,
+)
 from pingyi.core.errors import InvalidInput
 from pingyi.core.survey import Answer, Aspect, Item, Questionnaire
 
@@ -36,9 +45,83 @@ def test_complete_sections_become_digit_strings_in_item_order():
     assert item_points(drafts[0].answers)[0] == 0 and section_total(drafts[0].answers) == 93
 
 
-def test_absent_department_is_skipped_including_blank_values():
-    drafts = validate_ballot(Q, DEPTS, {"D01": full(), "D02": {}, "D04": {"A1": "", "A2": None}}, {})
+def test_department_not_listed_is_absent():
+    drafts = validate_ballot(Q, DEPTS, {"D01": full()}, {})
     assert [d.department_code for d in drafts] == ["D01"]
+
+
+NINETEEN = [i for i in Q.item_ids if i != "A1"]
+
+
+@pytest.mark.parametrize(
+    "answers, picked, unanswered, partial",
+    [
+        pytest.param({"D01": full()}, ["D01", "D02", "D04"], ["D02", "D04"], None,
+                     id="form: three picked, only the first answered → the other two named"),
+        pytest.param({"D01": full(), "D02": {}}, (), ["D02"], None, id="API: listed with no answers"),
+        pytest.param({"D01": full(), "D04": {"A1": "", "A2": None}}, (), ["D04"], None,
+                     id="listed with only blank values"),
+        pytest.param({"D01": {}}, (), ["D01"], None, id="the only department listed, unanswered"),
+        pytest.param({}, ["D02"], ["D02"], None, id="picked, nothing answered anywhere"),
+        pytest.param({"D01": full(), "D02": full(A1="")}, ["D01", "D02", "D04"], ["D04"], {"D02": ["A1"]},
+                     id="one partial and one unanswered, both reported"),
+    ],
+)
+def test_picked_or_listed_department_must_be_complete(answers, picked, unanswered, partial):
+    with pytest.raises(InvalidInput) as err:
+        validate_ballot(Q, DEPTS, answers, {}, picked=picked)
+    details = err.value.details
+    assert details["unanswered"] == unanswered
+    assert details.get("partial") == partial
+    for code in unanswered:
+        assert f"{DEPTS[code]}：20 项均未作答。" in err.value.message
+    assert "要么 20 项全部作答，要么移除该部门" in err.value.message
+
+
+@pytest.mark.parametrize(
+    "answers, picked, sections",
+    [
+        pytest.param({"D01": full()}, (), ["D01"], id="API: listed and complete"),
+        pytest.param({"D01": full()}, ["D01"], ["D01"], id="picked and complete"),
+        pytest.param({"D01": full(), "D04": full("unsatisfied")}, ["D04", "D01", "D01"], ["D01", "D04"],
+                     id="all picked complete, duplicates in the picked list are one"),
+    ],
+)
+def test_every_picked_department_complete_is_accepted(answers, picked, sections):
+    assert [d.department_code for d in validate_ballot(Q, DEPTS, answers, {}, picked=picked)] == sections
+
+
+def test_picked_department_outside_the_campaign_is_refused():
+    with pytest.raises(InvalidInput) as err:
+        validate_ballot(Q, DEPTS, {"D01": full()}, {}, picked=["D01", "X99"])
+    assert err.value.details["unknown_departments"] == ["X99"]
+
+
+def test_opinion_on_picked_unanswered_department_reports_the_department_once():
+    with pytest.raises(InvalidInput) as err:
+        validate_ballot(Q, DEPTS, {"D01": full()}, {"D02": "意见"}, picked=["D01", "D02"])
+    assert err.value.details["unanswered"] == ["D02"]
+    assert "opinion_without_answers" not in err.value.details
+    assert err.value.message.count("县发改委") == 1
+
+
+@pytest.mark.parametrize(
+    "section, count",
+    [
+        pytest.param({}, 0, id="nothing"),
+        pytest.param(full(), 20, id="all 20"),
+        pytest.param({i: "satisfied" for i in NINETEEN}, 19, id="19 of 20"),
+        pytest.param({"A1": "satisfied", "Z9": "satisfied"}, 1, id="an item not in the questionnaire is not counted"),
+        pytest.param({"A1": "great", "A2": "unsatisfied"}, 1, id="an unknown answer is not counted"),
+        pytest.param({"A1": "", "A2": None, "A3": "basically_satisfied"}, 1, id="blank values are not counted"),
+    ],
+)
+def test_answered_count(section, count):
+    assert answered_count(Q, section) == count
+
+
+def test_picked_departments_are_listed_and_picked_ones():
+    assert picked_departments({"D01": {}, "D02": full()}, ["D04", "D01"]) == {"D01", "D02", "D04"}
 
 
 def test_partial_section_refused_naming_department_and_missing_items():
@@ -49,7 +132,7 @@ def test_partial_section_refused_naming_department_and_missing_items():
     with pytest.raises(InvalidInput) as err:
         validate_ballot(Q, DEPTS, {"D04": section, "D01": full()}, {})
     assert "县国土资源局：还有 3 项未作答（A2、B1、E4）" in err.value.message
-    assert "要么 20 项全部作答，要么不作答" in err.value.message
+    assert "要么 20 项全部作答，要么移除该部门" in err.value.message
     assert err.value.details["partial"] == {"D04": ["A2", "B1", "E4"]}
 
 
@@ -95,10 +178,10 @@ def test_blank_opinion_for_absent_department_is_fine():
     assert d.department_code == "D01"
 
 
-@pytest.mark.parametrize("answers", [{}, {"D01": {}}, {"D01": {"A1": " "}}])
-def test_zero_sections_refused(answers):
+@pytest.mark.parametrize("opinions", [{}, {"D01": "  "}])
+def test_zero_sections_refused(opinions):
     with pytest.raises(InvalidInput) as err:
-        validate_ballot(Q, DEPTS, answers, {})
+        validate_ballot(Q, DEPTS, {}, opinions, picked=())
     assert err.value.message == "请至少评议一个办理过业务的部门。"
 
 
