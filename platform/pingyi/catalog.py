@@ -1,10 +1,10 @@
-"""Adapter layer: loads and validates the data files in surveys/ (SPEC §2 questionnaire and departments, §4 scales
-and monthly rubric).
+"""Adapter layer: loads and validates the data files in surveys/ (SPEC §2 questionnaire and departments, §4 monthly
+rubric).
 
 Standard library only (tomllib, csv). Every problem raises DataFileError(file, field, problem) naming the file,
 the field (e.g. ``aspects[2].items[3].id``, indexes count from 0; CSV fields as ``第 5 行 code``, counting physical
 lines from 1) and what is wrong, in Chinese. A file is validated completely before any result object is built, so
-a broken file never half-loads; load_catalog loads all four files or none.
+a broken file never half-loads; load_catalog loads all three files or none.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from pingyi.core.rubric import (
     COMPUTED,
     RULES,
     SCORINGS,
-    RatingLevel,
-    RatingScale,
-    RatingScales,
     Rubric,
     RubricCategory,
     RubricItem,
@@ -32,7 +29,6 @@ from pingyi.core.survey import Answer, Aspect, Department, Item, Questionnaire
 
 QUESTIONNAIRE_FILE = "annual_questionnaire.toml"
 DEPARTMENTS_FILE = "departments.csv"
-SCALES_FILE = "rating_scales.toml"
 RUBRIC_FILE = "monthly_rubric.toml"
 
 QUESTIONNAIRE_TOTAL = 100  # SPEC §2: "测评实行100分制" — grade bands 85 / 70 assume it
@@ -50,11 +46,10 @@ _TYPE_NAMES = {str: "文本", int: "整数", list: "列表", dict: "表", bool: 
 
 @dataclass(frozen=True)
 class Catalog:
-    """Everything in surveys/: the annual questionnaire, the departments, the terminal scales, the monthly rubric."""
+    """Everything in surveys/: the annual questionnaire, the departments, the monthly rubric."""
 
     questionnaire: Questionnaire
     departments: tuple[Department, ...]
-    scales: RatingScales
     rubric: Rubric
 
 
@@ -62,13 +57,12 @@ class Catalog:
 
 
 def load_catalog(surveys_dir: Path | str) -> Catalog:
-    """Load and validate the four files of `surveys_dir`; raises DataFileError at the first problem."""
+    """Load and validate the three files of `surveys_dir`; raises DataFileError at the first problem."""
     base = Path(surveys_dir)
     questionnaire = load_questionnaire(base / QUESTIONNAIRE_FILE)
     departments = load_departments(base / DEPARTMENTS_FILE)
-    scales = load_scales(base / SCALES_FILE)
     rubric = load_rubric(base / RUBRIC_FILE)
-    return Catalog(questionnaire=questionnaire, departments=tuple(departments), scales=scales, rubric=rubric)
+    return Catalog(questionnaire=questionnaire, departments=tuple(departments), rubric=rubric)
 
 
 def load_questionnaire(path: Path | str) -> Questionnaire:
@@ -202,67 +196,6 @@ def load_departments(path: Path | str) -> list[Department]:
     if not rows:
         v.fail("（数据）", "至少需要一个部门")
     return [Department(code=code, name=name) for _, _, code, name in sorted(rows)]
-
-
-def load_scales(path: Path | str) -> RatingScales:
-    """Terminal rating scales (SPEC §4): ``default = "five"`` and one table per scale with levels and bad_levels."""
-    v = _Checker(Path(path))
-    data = v.toml()
-    default = v.pattern(data, "default", "", KEY_RE, "应为下面某个量表的名字，如 five")
-    scales: list[tuple[str, str, list[tuple[int, str, bool]]]] = []
-    for key, raw in data.items():
-        if key == "default":
-            continue
-        if not isinstance(raw, dict):
-            v.fail(key, f"未知字段：除 default 外，每个顶层项都应是一个量表表格 [{key}]")
-        if not KEY_RE.fullmatch(key):
-            v.fail(key, "量表名只能用小写英文字母、数字和下划线，以字母开头")
-        v.known_keys(raw, key, {"title", "levels", "bad_levels"})
-        title = v.text(raw, "title", key)
-        raw_levels = v.table_list(raw, "levels", key)
-        if len(raw_levels) < 2:
-            v.fail(f"{key}.levels", "至少需要 2 个等级")
-        levels: dict[int, str] = {}
-        labels: set[str] = set()
-        for i, lv in enumerate(raw_levels):
-            where = f"{key}.levels[{i}]"
-            v.known_keys(lv, where, {"level", "label"})
-            level = v.integer(lv, "level", where, 1, 5)
-            if level in levels:
-                v.fail(f"{where}.level", f"重复的等级 {level}")
-            label = v.text(lv, "label", where, MAX_LABEL)
-            if label in labels:
-                v.fail(f"{where}.label", f"重复的等级文字 {label}")
-            levels[level] = label
-            labels.add(label)
-        raw_bad = v.require(raw, "bad_levels", key, list)
-        bad: set[int] = set()
-        for i, b in enumerate(raw_bad):
-            where = f"{key}.bad_levels[{i}]"
-            if not _is_int(b):
-                v.fail(where, f"应为整数，实际为{_describe(b)}")
-            if b not in levels:
-                v.fail(where, f"等级 {b} 不是本量表的等级 {sorted(levels, reverse=True)}")
-            if b in bad:
-                v.fail(where, f"重复的差评等级 {b}")
-            bad.add(b)
-        if not bad:
-            v.fail(f"{key}.bad_levels", "至少要有一个差评等级")
-        if len(bad) == len(levels):
-            v.fail(f"{key}.bad_levels", "不能所有等级都是差评")
-        ordered = sorted(levels.items(), reverse=True)
-        scales.append((key, title, [(lvl, lab, lvl in bad) for lvl, lab in ordered]))
-    if not scales:
-        v.fail("（文件）", "至少需要定义一个量表")
-    if default not in {k for k, _, _ in scales}:
-        v.fail("default", f"默认量表 {default} 没有定义（已定义：{', '.join(k for k, _, _ in scales)}）")
-    return RatingScales(
-        default=default,
-        scales=tuple(
-            RatingScale(key=k, title=t, levels=tuple(RatingLevel(level=lv, label=lb, bad=bd) for lv, lb, bd in lvls))
-            for k, t, lvls in scales
-        ),
-    )
 
 
 def load_rubric(path: Path | str) -> Rubric:
