@@ -20,7 +20,10 @@ Levels: a press carries ``level`` on one numeric axis for both scales, 5 = best,
 * five scale: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意
 * three scale: 5 满意, 3 基本满意, 1 不满意 (levels 4 and 2 do not exist on it)
 
-不满意 and 非常不满意 are 差评 (bad ratings): :func:`is_bad` is ``level <= 2`` on a valid level of either scale.
+This module is THE definition of the rating rules (docs/rating-rules.md): the scales, their levels and labels
+(``SCALES``), which levels are 差评 (``BAD_LEVELS``: 不满意 and 非常不满意) and what is counted (:func:`counted`: a
+press without flags). The terminal, the ingest (validate.SHAPES is built by asking this module), the SQL queries
+(ratings.repository builds its predicates from it) and the pages (labels) all read it; there is no data file.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ __all__ = [
     "FLAG_UNARMED",
     "FLAG_REPEAT",
     "SCALES",
+    "BAD_LEVELS",
+    "FLAG_CLOCK",
+    "counted",
     "FIVE_SCALE",
     "THREE_SCALE",
     "SHARED_GROUP",
@@ -98,6 +104,10 @@ FLAGS: Final = (FLAG_UNARMED, FLAG_REPEAT)
 FIVE_SCALE: Final[Mapping[int, str]] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 THREE_SCALE: Final[Mapping[int, str]] = {5: "满意", 3: "基本满意", 1: "不满意"}
 SCALES: Final[Mapping[str, Mapping[int, str]]] = {"five": FIVE_SCALE, "three": THREE_SCALE}
+# 差评 (bad ratings) per scale: 不满意 and 非常不满意.
+BAD_LEVELS: Final[Mapping[str, frozenset[int]]] = {"five": frozenset({2, 1}), "three": frozenset({1})}
+# Set by the platform, never by a terminal: the event's time lies outside the bounds against the receive time.
+FLAG_CLOCK: Final = "clock"
 
 SHARED_GROUP: Final = "pingyi-ingest"
 
@@ -142,7 +152,12 @@ def label(level: int, scale: str) -> str:
 def is_bad(level: int, scale: str) -> bool:
     """True for 不满意 / 非常不满意 (差评). Raises ProtocolError for a level not on the scale."""
     label(level, scale)
-    return level <= 2
+    return level in BAD_LEVELS[scale]
+
+
+def counted(kind: str, flags: tuple[str, ...] | list[str] | str) -> bool:
+    """A press without flags counts as a rating (SPEC §4); a flagged press is kept, not counted."""
+    return kind == "press" and not flags
 
 
 # --------------------------------------------------------------------------------------------- topics
@@ -374,7 +389,7 @@ class Event:
     @property
     def counted(self) -> bool:
         """A press without flags counts as a rating."""
-        return self.kind == "press" and not self.flags
+        return counted(self.kind, self.flags)
 
     @property
     def bad(self) -> bool:

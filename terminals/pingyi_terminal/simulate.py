@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
+from . import protocol
 from .agent import Agent, make_mqtt_transport
 from .clock import SystemClock, boot_id
 from .config import Config, MqttConfig, PinsConfig, RulesConfig
@@ -106,7 +107,7 @@ def simulate(*, count: int, rate: float, duration: float, host: str, port: int, 
             level = rng.choices(levels, weights=w)[0]
             term.press(pins[level])
             presses += 1
-            bad += level <= 2
+            bad += protocol.is_bad(level, "five")
         elapsed = time.monotonic() - start
         out(f"pressed {presses} times in {elapsed:.1f} s ({presses / max(elapsed, 1e-9):.1f}/s), {bad} 差评")
         deadline = time.monotonic() + drain_timeout

@@ -33,7 +33,10 @@ def render_conf(workdir: Path, port: int, *, auth: bool, base: Path = PROJECT_CO
             if ln.strip() and not ln.lstrip().startswith("#") and ln.split()[0] not in _REWRITTEN]
     out = kept + [f"pid_file {workdir / 'mosquitto.pid'}", f"persistence_location {workdir / 'data'}/",
                   f"log_dest file {workdir / 'mosquitto.log'}", f"listener {port} 127.0.0.1"]
-    if auth:
+    bind = [ln for ln in out if ln.split()[0] == "use_username_as_clientid"]
+    out = [ln for ln in out if ln.split()[0] != "use_username_as_clientid"]
+    if auth:  # a listener option, so after the listener line; anonymous clients have no username to bind
+        out += bind
         out += ["allow_anonymous false", f"password_file {workdir / 'passwd'}", f"acl_file {workdir / 'acl'}"]
     else:
         out += ["allow_anonymous true"]

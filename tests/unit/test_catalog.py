@@ -11,12 +11,10 @@ from pingyi.catalog import (
     DEPARTMENTS_FILE,
     QUESTIONNAIRE_FILE,
     RUBRIC_FILE,
-    SCALES_FILE,
     load_catalog,
     load_departments,
     load_questionnaire,
     load_rubric,
-    load_scales,
 )
 from pingyi.core.ballots import check_questionnaire
 from pingyi.core.errors import DataFileError
@@ -52,22 +50,6 @@ def test_shipped_catalog_loads():
     assert [d.code for d in cat.departments] == [f"D{i:02d}" for i in range(1, 22)]
 
 
-def test_shipped_scales_agree_with_terminal_protocol():
-    """The platform's labels and 差评 levels must match what the terminals send (pingyi_terminal.protocol)."""
-    from pingyi_terminal import protocol
-
-    scales = load_scales(SURVEYS / SCALES_FILE)
-    assert scales.default == "five"
-    assert set(scales.keys) == set(protocol.SCALES)
-    for scale in scales.scales:
-        assert {lv.level: lv.label for lv in scale.levels} == dict(protocol.SCALES[scale.key])
-        for lv in scale.levels:
-            assert lv.bad == protocol.is_bad(lv.level, scale.key)
-    assert scales.get("five").bad_levels == (2, 1)
-    assert scales.get("three").bad_levels == (1,)
-    assert scales.get("three").label(3) == "基本满意"
-
-
 def test_shipped_rubric_matches_seed():
     """Seed 篇1 附件: 窗口管理 60 (10+10+5+10+5+15+5), 工作任务 60 (15+10+10+5+10+10), 加分项 30; total 150."""
     rubric = load_rubric(SURVEYS / RUBRIC_FILE)
@@ -88,7 +70,7 @@ def test_shipped_rubric_matches_seed():
 
 @pytest.fixture()
 def surveys(tmp_path: Path) -> Path:
-    for name in (QUESTIONNAIRE_FILE, DEPARTMENTS_FILE, SCALES_FILE, RUBRIC_FILE):
+    for name in (QUESTIONNAIRE_FILE, DEPARTMENTS_FILE, RUBRIC_FILE):
         shutil.copy(SURVEYS / name, tmp_path / name)
     return tmp_path
 
@@ -99,7 +81,7 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count), encoding="utf-8")
 
 
-Q, D, S, R = QUESTIONNAIRE_FILE, DEPARTMENTS_FILE, SCALES_FILE, RUBRIC_FILE
+Q, D, R = QUESTIONNAIRE_FILE, DEPARTMENTS_FILE, RUBRIC_FILE
 
 BROKEN = [
     # (file, old text, new text, expected field (substring), expected problem (substring))
@@ -141,18 +123,6 @@ BROKEN = [
     pytest.param(D, ",50\n", ",五十\n", "第 8 行 sort_order", "应为整数", id="d sort_order not integer"),
     pytest.param(D, "code,name,sort_order", "code,name,order", "表头", "缺少列 sort_order", id="d header"),
     pytest.param(D, "D05,县建设局,50", 'D05,"县建设局,50', "第 8 行", "CSV", id="d unbalanced quote"),
-    pytest.param(S, "bad_levels = [2, 1]", "bad_levels = [2, 9]", "five.bad_levels[1]", "不是本量表的等级",
-                 id="s bad level not on scale"),
-    pytest.param(S, "bad_levels = [1]", "bad_levels = [5, 3, 1]", "three.bad_levels", "不能所有等级",
-                 id="s all bad"),
-    pytest.param(S, "bad_levels = [1]", "bad_levels = []", "three.bad_levels", "至少要有一个", id="s none bad"),
-    pytest.param(S, "{ level = 4, label", "{ level = 5, label", "five.levels[1].level", "重复的等级 5",
-                 id="s duplicate level"),
-    pytest.param(S, "{ level = 1, label = \"非常不满意\" }", "{ level = 0, label = \"非常不满意\" }",
-                 "five.levels[4].level", "1–5", id="s level out of range"),
-    pytest.param(S, 'default = "five"', 'default = "seven"', "default", "没有定义", id="s default undefined"),
-    pytest.param(S, 'title = "三级评价"', 'title = "三级评价"\ncolour = "red"', "three.colour", "未知字段",
-                 id="s unknown key"),
     pytest.param(R, "max = 15\nscoring = \"computed\"", "max = 14\nscoring = \"computed\"", "categories[0].max",
                  "各小项满分之和为 59", id="r item maxima do not sum"),
     pytest.param(R, 'id = "1.7"', 'id = "1.6"', "categories[0].items[6].id", "重复的小项编号 1.6",

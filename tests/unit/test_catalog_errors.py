@@ -9,19 +9,19 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from pingyi.catalog import DEPARTMENTS_FILE, QUESTIONNAIRE_FILE, RUBRIC_FILE, SCALES_FILE, load_catalog
+from pingyi.catalog import DEPARTMENTS_FILE, QUESTIONNAIRE_FILE, RUBRIC_FILE, load_catalog
 from pingyi.catalog.errors import explain
 from pingyi.catalog.schema import QuestionnaireFile
 from pingyi.core.errors import DataFileError
 
 SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
-Q, D, S, R = QUESTIONNAIRE_FILE, DEPARTMENTS_FILE, SCALES_FILE, RUBRIC_FILE
+Q, D, R = QUESTIONNAIRE_FILE, DEPARTMENTS_FILE, RUBRIC_FILE
 TITLE = 'title = "外来投资企业民主评议窗口服务部门定性评议表"'
 
 
 @pytest.fixture()
 def surveys(tmp_path: Path) -> Path:
-    for name in (Q, D, S, R):
+    for name in (Q, D, R):
         shutil.copy(SURVEYS / name, tmp_path / name)
     return tmp_path
 
@@ -42,14 +42,6 @@ MESSAGES = [
     pytest.param(Q, TITLE, 'title = "' + "长" * 101 + '"', f"{Q}: title: 有 101 个字，最多 100 个字", id="too long"),
     pytest.param(Q, TITLE, 'title = "评议\\t表"', f"{Q}: title: 含有控制字符（换行、制表符等）",
                  id="control character"),
-    pytest.param(S, "bad_levels = [2, 1]", 'bad_levels = [2, "1"]',
-                 f"{S}: five.bad_levels[1]: 应为整数，实际为文本 '1'", id="wrong type in a list"),
-    pytest.param(S, "  { level = 4, label = \"满意\" },\n", "  4,\n",
-                 f"{S}: five.levels: 应为表格列表（[[five.levels]] 或 [{{...}}, ...]），实际为列表",
-                 id="list item not a table"),
-    pytest.param(S, 'title = "三级评价"', 'title = "三级评价"\ntitle2 = 1',
-                 f"{S}: three.title2: 未知字段（可用字段：bad_levels, levels, title），是否拼错了？",
-                 id="unknown key in a named table"),
     pytest.param(R, 'scoring = "bonus"', "scoring = 3", f"{R}: categories[2].items[0].scoring: 应为文本，实际为整数 3",
                  id="literal wrong type"),
     pytest.param(R, "max = 30\nscoring", "max = 101\nscoring",

@@ -1,4 +1,4 @@
-"""Adapter layer: the data files in surveys/ (SPEC §2 questionnaire and departments, §4 scales and monthly rubric).
+"""Adapter layer: the data files in surveys/ (SPEC §2 questionnaire and departments, §4 monthly rubric).
 
 schema.py declares each file as msgspec Structs, errors.py words decoding problems in Chinese (file, field,
 problem), load.py checks the rules that span fields and builds the core dataclasses.
@@ -9,13 +9,11 @@ from pingyi.catalog.load import (
     QUESTIONNAIRE_FILE,
     QUESTIONNAIRE_TOTAL,
     RUBRIC_FILE,
-    SCALES_FILE,
     Catalog,
     load_catalog,
     load_departments,
     load_questionnaire,
     load_rubric,
-    load_scales,
 )
 
 __all__ = [
@@ -23,11 +21,9 @@ __all__ = [
     "QUESTIONNAIRE_FILE",
     "QUESTIONNAIRE_TOTAL",
     "RUBRIC_FILE",
-    "SCALES_FILE",
     "Catalog",
     "load_catalog",
     "load_departments",
     "load_questionnaire",
     "load_rubric",
-    "load_scales",
 ]

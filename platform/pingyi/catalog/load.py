@@ -1,4 +1,4 @@
-"""Adapter layer: loads the data files in surveys/ (SPEC §2 questionnaire and departments, §4 scales and monthly
+"""Adapter layer: loads the data files in surveys/ (SPEC §2 questionnaire and departments, §4 monthly
 rubric) into core dataclasses.
 
 Each file is decoded with msgspec into the schemas of schema.py (per-field rules); errors.py turns any problem into
@@ -12,24 +12,17 @@ all four files or none.
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pingyi.catalog.errors import FileReader
 from pingyi.catalog.schema import (
-    KEY_PATTERN,
     DepartmentRow,
     QuestionnaireFile,
     RubricFile,
-    ScalesDefault,
-    ScaleSpec,
 )
 from pingyi.core.rubric import (
     COMPUTED,
-    RatingLevel,
-    RatingScale,
-    RatingScales,
     Rubric,
     RubricCategory,
     RubricItem,
@@ -38,7 +31,6 @@ from pingyi.core.survey import Answer, Aspect, Department, Item, Questionnaire
 
 QUESTIONNAIRE_FILE = "annual_questionnaire.toml"
 DEPARTMENTS_FILE = "departments.csv"
-SCALES_FILE = "rating_scales.toml"
 RUBRIC_FILE = "monthly_rubric.toml"
 
 QUESTIONNAIRE_TOTAL = 100  # SPEC §2: "测评实行100分制" — grade bands 85 / 70 assume it
@@ -47,11 +39,10 @@ DEPARTMENT_COLUMNS = ("code", "name", "sort_order")
 
 @dataclass(frozen=True)
 class Catalog:
-    """Everything in surveys/: the annual questionnaire, the departments, the terminal scales, the monthly rubric."""
+    """Everything in surveys/: the annual questionnaire, the departments, the monthly rubric."""
 
     questionnaire: Questionnaire
     departments: tuple[Department, ...]
-    scales: RatingScales
     rubric: Rubric
 
 
@@ -60,9 +51,8 @@ def load_catalog(surveys_dir: Path | str) -> Catalog:
     base = Path(surveys_dir)
     questionnaire = load_questionnaire(base / QUESTIONNAIRE_FILE)
     departments = load_departments(base / DEPARTMENTS_FILE)
-    scales = load_scales(base / SCALES_FILE)
     rubric = load_rubric(base / RUBRIC_FILE)
-    return Catalog(questionnaire=questionnaire, departments=tuple(departments), scales=scales, rubric=rubric)
+    return Catalog(questionnaire=questionnaire, departments=tuple(departments), rubric=rubric)
 
 
 def load_questionnaire(path: Path | str) -> Questionnaire:
@@ -163,52 +153,6 @@ def _header(f: FileReader, lineno: int, header: list[str]) -> dict[str, int]:
             f.fail(f"第 {lineno} 行（表头）", f"缺少列 {name}（表头应为 code,name,sort_order）")
         columns[name] = header.index(name)
     return columns
-
-
-def load_scales(path: Path | str) -> RatingScales:
-    """Terminal rating scales (SPEC §4): ``default = "five"`` and one table per scale with levels and bad_levels."""
-    f = FileReader(Path(path))
-    data = f.toml()
-    default = f.convert({k: v for k, v in data.items() if k == "default"}, ScalesDefault).default
-    scales: list[RatingScale] = []
-    for key, raw in data.items():
-        if key == "default":
-            continue
-        if not isinstance(raw, dict):
-            f.fail(key, f"未知字段：除 default 外，每个顶层项都应是一个量表表格 [{key}]")
-        if not re.fullmatch(KEY_PATTERN, key):
-            f.fail(key, "量表名只能用小写英文字母、数字和下划线，以字母开头")
-        spec = f.convert(raw, ScaleSpec, prefix=key)
-        scales.append(_scale(f, key, spec))
-    if not scales:
-        f.fail("（文件）", "至少需要定义一个量表")
-    if default not in {s.key for s in scales}:
-        f.fail("default", f"默认量表 {default} 没有定义（已定义：{', '.join(s.key for s in scales)}）")
-    return RatingScales(default=default, scales=tuple(scales))
-
-
-def _scale(f: FileReader, key: str, spec: ScaleSpec) -> RatingScale:
-    levels: dict[int, str] = {}
-    for i, lv in enumerate(spec.levels):
-        label = lv.label.strip()
-        if lv.level in levels:
-            f.fail(f"{key}.levels[{i}].level", f"重复的等级 {lv.level}")
-        if label in levels.values():
-            f.fail(f"{key}.levels[{i}].label", f"重复的等级文字 {label}")
-        levels[lv.level] = label
-    bad: set[int] = set()
-    for i, b in enumerate(spec.bad_levels):
-        if b not in levels:
-            f.fail(f"{key}.bad_levels[{i}]", f"等级 {b} 不是本量表的等级 {sorted(levels, reverse=True)}")
-        if b in bad:
-            f.fail(f"{key}.bad_levels[{i}]", f"重复的差评等级 {b}")
-        bad.add(b)
-    if not bad:
-        f.fail(f"{key}.bad_levels", "至少要有一个差评等级")
-    if len(bad) == len(levels):
-        f.fail(f"{key}.bad_levels", "不能所有等级都是差评")
-    return RatingScale(key=key, title=spec.title.strip(), levels=tuple(
-        RatingLevel(level=lv, label=lab, bad=lv in bad) for lv, lab in sorted(levels.items(), reverse=True)))
 
 
 def load_rubric(path: Path | str) -> Rubric:

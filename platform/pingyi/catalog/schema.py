@@ -1,4 +1,4 @@
-"""Adapter layer: the msgspec schemas of the data files in surveys/ (SPEC §2 questionnaire and departments, §4 scales
+"""Adapter layer: the msgspec schemas of the data files in surveys/ (SPEC §2 questionnaire and departments, §4 rubric
 and monthly rubric).
 
 One Struct per table of a file, with the per-field rules as msgspec constraints. ``Meta(extra={"zh": {...}})``
@@ -96,28 +96,6 @@ class DepartmentRow(msgspec.Struct, frozen=True):
         "too_long": "部门名称有 {length} 个字，最多 {max} 个字"}})]
     sort_order: Annotated[str, msgspec.Meta(pattern=SORT_ORDER_PATTERN, extra={"zh": {
         "empty": "缺少显示顺序", "pattern": "显示顺序 {value!r} 应为整数"}})]
-
-
-# --------------------------------------------------------------------------------------------- rating scales
-
-
-class LevelSpec(_Table):
-    level: Annotated[int, msgspec.Meta(ge=1, le=5)]
-    label: Label
-
-
-class ScaleSpec(_Table):
-    """One ``[five]`` table of rating_scales.toml (the file's other key is ``default``)."""
-
-    title: Title
-    levels: Annotated[list[LevelSpec], msgspec.Meta(min_length=2, extra={"zh": {"too_few": "至少需要 2 个等级"}})]
-    bad_levels: list[int]
-
-
-class ScalesDefault(msgspec.Struct, frozen=True):
-    """The ``default`` key of rating_scales.toml; every other top-level key is a ScaleSpec table."""
-
-    default: Annotated[str, _pattern(KEY_PATTERN, "应为下面某个量表的名字，如 five")]
 
 
 # --------------------------------------------------------------------------------------------- monthly rubric

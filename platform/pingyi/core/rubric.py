@@ -1,4 +1,4 @@
-"""Core layer: window rating scales and the monthly window assessment rubric as plain data (SPEC §4)."""
+"""Core layer: the monthly window assessment rubric as plain data (SPEC §4)."""
 
 from __future__ import annotations
 
@@ -14,64 +14,6 @@ SCORINGS = (DEDUCT, BONUS, COMPUTED)
 RULE_RATING_SATISFACTION = "rating_satisfaction"
 RULE_ONLINE_PROCESSING = "online_processing"
 RULES = (RULE_RATING_SATISFACTION, RULE_ONLINE_PROCESSING)
-
-
-@dataclass(frozen=True)
-class RatingLevel:
-    """One level of a rating scale: 5 = best … 1 = worst, the number a terminal button sends."""
-
-    level: int
-    label: str
-    bad: bool
-
-
-@dataclass(frozen=True)
-class RatingScale:
-    """A terminal rating scale, e.g. "five" (非常满意 … 非常不满意) or "three" (满意 / 基本满意 / 不满意)."""
-
-    key: str
-    title: str
-    levels: tuple[RatingLevel, ...]  # best first
-
-    @property
-    def bad_levels(self) -> tuple[int, ...]:
-        return tuple(lv.level for lv in self.levels if lv.bad)
-
-    def find(self, level: int) -> RatingLevel | None:
-        for lv in self.levels:
-            if lv.level == level:
-                return lv
-        return None
-
-    def label(self, level: int) -> str | None:
-        found = self.find(level)
-        return found.label if found else None
-
-    def is_bad(self, level: int) -> bool:
-        found = self.find(level)
-        return bool(found and found.bad)
-
-
-@dataclass(frozen=True)
-class RatingScales:
-    default: str
-    scales: tuple[RatingScale, ...]
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(s.key for s in self.scales)
-
-    def get(self, key: str) -> RatingScale | None:
-        for s in self.scales:
-            if s.key == key:
-                return s
-        return None
-
-    @property
-    def default_scale(self) -> RatingScale:
-        found = self.get(self.default)
-        assert found is not None  # the loader guarantees it
-        return found
 
 
 @dataclass(frozen=True)

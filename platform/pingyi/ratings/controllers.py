@@ -10,12 +10,13 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from pingyi.web.guards import admin_only, current_user, requires
+from pingyi_terminal import protocol
 
 from . import service
 from .schemas import DismissForm
 
-LEVEL_LABELS = {"five": {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"},
-                "three": {5: "满意", 3: "基本满意", 1: "不满意"}}
+# The labels are protocol's (the one definition of the scales), never a copy.
+LEVEL_LABELS = protocol.SCALES
 
 
 @get("/office/terminals", guards=[requires("inspector")])

@@ -6,8 +6,23 @@ from datetime import datetime
 from typing import Any
 
 from pingyi import clock
+from pingyi_terminal import protocol
 
 from .tables import Quarantine, Rating, ServedCount, Terminal
+
+
+def bad_sql(alias: str = "") -> str:
+    """SQL predicate "this row is a 差评", built from protocol.BAD_LEVELS (the one definition; no literal here)."""
+    a = f"{alias}." if alias else ""
+    parts = [f"({a}scale = '{scale}' AND {a}level IN ({', '.join(str(v) for v in sorted(levels))}))"
+             for scale, levels in protocol.BAD_LEVELS.items() if levels]
+    return f"({a}kind = 'press' AND ({' OR '.join(parts) or 'false'}))"
+
+
+def counted_sql(alias: str = "") -> str:
+    """SQL predicate "this row counts": protocol.counted (a press without flags) and not dismissed by the office."""
+    a = f"{alias}." if alias else ""
+    return f"({a}kind = 'press' AND {a}flags = '' AND {a}dismissed = false)"
 
 
 async def terminal_by_id(terminal_id: str) -> dict[str, Any] | None:
@@ -38,8 +53,9 @@ async def fleet(since: datetime) -> list[dict[str, Any]]:
         'd.name AS department_name FROM terminal t JOIN service_window w ON w.id = t."window" '
         'JOIN department d ON d.id = w.department ORDER BY d.sort_order, d.code, w.code, t.terminal_id')
     counts = await Rating.raw(
-        'SELECT "window" AS window_id, kind, counted, bad, dismissed, COUNT(*) AS n FROM rating '
-        'WHERE occurred_at >= {} GROUP BY "window", kind, counted, bad, dismissed', since)
+        'SELECT "window" AS window_id, kind, ' + counted_sql() + ' AS counts, ' + bad_sql() + ' AS is_bad, '
+        "flags <> '' AS flagged, COUNT(*) AS n FROM rating WHERE occurred_at >= {} "
+        'GROUP BY "window", kind, 3, 4, 5', since)
     per: dict[int, dict[str, int]] = {}
     for c in counts:
         p = per.setdefault(c["window_id"], {"presses": 0, "counted": 0, "bad": 0, "arms": 0, "flagged": 0})
@@ -48,11 +64,11 @@ async def fleet(since: datetime) -> list[dict[str, Any]]:
             p["arms"] += n
             continue
         p["presses"] += n
-        if c["counted"] and not c["dismissed"]:
+        if c["counts"]:
             p["counted"] += n
-            if c["bad"]:
+            if c["is_bad"]:
                 p["bad"] += n
-        elif not c["counted"]:
+        elif c["flagged"]:
             p["flagged"] += n
     for r in rows:
         r["today"] = per.get(r["window_id"], {"presses": 0, "counted": 0, "bad": 0, "arms": 0, "flagged": 0})
@@ -64,8 +80,8 @@ async def bad_queue(limit: int = 200) -> list[dict[str, Any]]:
         'SELECT r.id, r.event_key, r.level, r.scale, r.occurred_at, r.time_source, r.received_at, '
         'w.code AS window_code, w.name AS window_name, d.name AS department_name '
         'FROM rating r JOIN service_window w ON w.id = r."window" JOIN department d ON d.id = r.department '
-        'WHERE r.bad = {} AND r.counted = {} AND r.dismissed = {} ORDER BY r.occurred_at DESC LIMIT {}',
-        True, True, False, limit)
+        'WHERE ' + bad_sql("r") + ' AND ' + counted_sql("r") + ' ORDER BY r.occurred_at DESC LIMIT {}',
+        limit)
 
 
 async def recently_dismissed(limit: int = 50) -> list[dict[str, Any]]:
@@ -81,9 +97,9 @@ async def rating(rating_id: int) -> dict[str, Any] | None:
 
 async def dismiss(rating_id: int, reason: str, by: str, at: datetime) -> int:
     """Conditional update: only a counted, undismissed 差评 can be dismissed; returns rows changed."""
-    rows = await Rating.update({Rating.dismissed: True, Rating.dismiss_reason: reason, Rating.dismissed_by: by,
-                                Rating.dismissed_at: at}).where(
-        (Rating.id == rating_id) & (Rating.bad == True) & (Rating.dismissed == False)).returning(Rating.id)  # noqa: E712
+    rows = await Rating.raw(
+        "UPDATE rating SET dismissed = true, dismiss_reason = {}, dismissed_by = {}, dismissed_at = {} "
+        "WHERE id = {} AND " + bad_sql() + " AND " + counted_sql() + " RETURNING id", reason, by, at, rating_id)
     return len(rows)
 
 

@@ -30,7 +30,7 @@ class Terminal(Table, tablename="terminal"):
 class Rating(Table, tablename="rating"):
     """One press or arm event, stored once: `event_key` = "terminal:epoch:seq" is unique (idempotent ingest).
 
-    `counted` is fixed at ingest (a press without flags); a dismissed 差评 stops counting (core.ratings).
+    `counted` is fixed at ingest (a press without flags); a dismissed 差评 stops counting (docs/rating-rules.md).
     """
 
     event_key = Varchar(length=200, unique=True)
