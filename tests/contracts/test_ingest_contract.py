@@ -11,9 +11,9 @@ import random
 import typing
 
 import msgspec
-from pingyi_terminal import protocol
 
 from pingyi.ratings.ingest.validate import SHAPES, FastEventDecoder, RawMessage, WireEvent, event_facts, sort_batch
+from pingyi_terminal import protocol
 
 
 def _event(**kw) -> protocol.Event:
@@ -37,7 +37,7 @@ def _valid_events() -> list[protocol.Event]:
 def test_wire_struct_is_protocol_event_field_for_field():
     hints = typing.get_type_hints(protocol.Event)
     fields = [(f.name, hints[f.name]) for f in dataclasses.fields(protocol.Event)]
-    assert [(f, t) for f, t in zip(WireEvent.__struct_fields__, [int] + [t for _, t in fields])] == \
+    assert [(f, t) for f, t in zip(WireEvent.__struct_fields__, [int] + [t for _, t in fields], strict=False)] == \
         [("v", int)] + fields
     ev = _event(flags=("repeat",))
     assert list(json.loads(protocol.encode_event(ev))) == list(WireEvent.__struct_fields__)

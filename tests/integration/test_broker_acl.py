@@ -13,15 +13,16 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from pingyi_terminal import protocol
 
 from pingyi.ratings import provisioning, service
+from pingyi_terminal import protocol
 from tests.support.broker import Mosquitto
 
 _spec = importlib.util.spec_from_file_location("_ingest_harness", Path(__file__).with_name("test_ingest_faults.py"))
 _harness = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_harness)  # the shared harness (database, worker process) of the fault tests
-Worker, drop_database, make_database, run = _harness.Worker, _harness.drop_database, _harness.make_database, _harness.run
+Worker, drop_database = _harness.Worker, _harness.drop_database
+make_database, run = _harness.make_database, _harness.run
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt]
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from pingyi import db
-from pingyi.settings import Settings
 from pingyi.hall import service as hall_service
 from pingyi.ratings import service
+from pingyi.settings import Settings
 from tests.support.broker import Mosquitto
 from tests.support.loadgen import ReplayingPublisher
 
@@ -93,7 +93,7 @@ class Worker:
         self.url, self.port, self.client_id, self.extra = url, port, client_id, env or {}
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 20.0) -> "Worker":
+    def start(self, timeout: float = 20.0) -> Worker:
         env = dict(os.environ, PINGYI_DATABASE_URL=self.url, PINGYI_MQTT_PORT=str(self.port),
                    PINGYI_DATA_DIR=str(self.log.parent), **self.extra)
         self.proc = subprocess.Popen([sys.executable, "-m", "pingyi.ratings.ingest", "--client-id", self.client_id,

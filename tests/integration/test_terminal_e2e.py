@@ -22,14 +22,15 @@ from pathlib import Path
 
 import pytest
 
-from pingyi.settings import REPO_ROOT
 from pingyi.ratings import provisioning
+from pingyi.settings import REPO_ROOT
 from tests.support.broker import Mosquitto
 
 _spec = importlib.util.spec_from_file_location("_ingest_harness_e2e", Path(__file__).with_name("test_ingest_faults.py"))
 _harness = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_harness)  # the shared harness (database, worker process) of the fault tests
-Worker, drop_database, make_database, run = _harness.Worker, _harness.drop_database, _harness.make_database, _harness.run
+Worker, drop_database = _harness.Worker, _harness.drop_database
+make_database, run = _harness.make_database, _harness.run
 
 pytestmark = [pytest.mark.pg, pytest.mark.mqtt]
 
@@ -82,7 +83,8 @@ class Terminal:
         r, _, _ = select.select([self.proc.stdout], [], [], timeout)
         line = self.proc.stdout.readline() if r else ""
         if not line:
-            raise AssertionError(f"terminal agent silent or gone (rc {self.proc.poll()}): {self.log.read_text()[-3000:]}")
+            tail = self.log.read_text()[-3000:]
+            raise AssertionError(f"terminal agent silent or gone (rc {self.proc.poll()}): {tail}")
         return json.loads(line)
 
     def send(self, cmd: str, timeout: float = 20) -> dict:

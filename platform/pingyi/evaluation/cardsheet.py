@@ -144,7 +144,7 @@ def _render_pdf(cards: list[tuple[str, str]], campaign_title: str, year: int, ba
                 cx = MARGIN_X + (col + 0.5) * cell_w
                 y1 = top - row * cell_h  # top edge of the cell
 
-                def at(inches: float) -> float:
+                def at(inches: float, y1: float = y1) -> float:
                     """Figure y of a point `inches` below the cell's top edge."""
                     return y1 - inches / A4_INCHES[1]
 

@@ -262,7 +262,8 @@ async def opinions(campaign_id: int) -> dict[str, list[str]]:
     rows = await Opinion.select(Opinion.department.code, Opinion.text, Opinion.source) \
         .where(Opinion.campaign == campaign_id)
     for r in rows:
-        out.setdefault(r["department.code"], []).append(("【座谈会】" if r["source"] == "symposium" else "") + r["text"])
+        prefix = "【座谈会】" if r["source"] == "symposium" else ""
+        out.setdefault(r["department.code"], []).append(prefix + r["text"])
     return {code: sorted(texts) for code, texts in out.items()}
 
 

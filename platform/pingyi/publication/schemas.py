@@ -1,4 +1,4 @@
-"""Web layer: the public JSON documents of publication — results and bulletin — as explicit msgspec schemas (SPEC §3, §6).
+"""Web layer: the public JSON documents — results and bulletin — as explicit msgspec schemas (SPEC §3, §6).
 
 The API and the OpenAPI document describe exactly these shapes; the stored snapshot payload is converted into them
 (a payload that no longer fits fails loudly instead of leaking an unknown shape).

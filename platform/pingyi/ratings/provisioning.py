@@ -16,9 +16,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from pingyi_terminal import protocol
-
 from pingyi.core.errors import InvalidInput
+from pingyi_terminal import protocol
 
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's default for $7$
 INGEST_USER = "pingyi-ingest"

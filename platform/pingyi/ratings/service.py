@@ -6,23 +6,19 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import timezone
 from pathlib import Path
 from typing import Any
 
 from pingyi import clock
-from pingyi_terminal import protocol
-
 from pingyi.audit import service as audit
 from pingyi.core.errors import Conflict, InvalidInput, NotFound
 from pingyi.db import write_transaction
-
 from pingyi.hall import repository as hall
+from pingyi_terminal import protocol
 
 from . import provisioning, repository
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-UTC = timezone.utc
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Infrastructure layer: tables of the ratings context — terminals, ratings, clock offsets, quarantine, 办件量 (SPEC §4)."""
+"""Infrastructure layer: tables of the ratings context — terminals, ratings, clock offsets, quarantine (SPEC §4)."""
 
 from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete

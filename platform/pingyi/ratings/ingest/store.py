@@ -1,4 +1,4 @@
-"""Infrastructure layer: write one ingest batch in one transaction, set-based (SPEC §4; PITFALLS: Piccolo per-row is slow).
+"""Infrastructure layer: one ingest batch in one transaction, set-based (SPEC §4; PITFALLS: Piccolo per-row is slow).
 
 Ratings go in with one `INSERT … ON CONFLICT (event_key) DO NOTHING` per batch (PostgreSQL: `SELECT unnest(…)`;
 SQLite: a multi-row VALUES), so a duplicate is a no-op enforced by the database, whichever worker sees it.
@@ -7,7 +7,7 @@ SQLite: a multi-row VALUES), so a duplicate is a no-op enforced by the database,
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -40,7 +40,6 @@ PG_INSERT_RATINGS = (
     "ON CONFLICT (event_key) DO NOTHING")
 SQLITE_CHUNK = 500
 LAST_SEEN_EVERY_S = 5.0
-UTC = timezone.utc
 
 
 def ms_to_dt(ms: int) -> datetime:
@@ -117,11 +116,12 @@ class BatchStore:
                     "{}::timestamptz[]) ON CONFLICT (boot_key) DO UPDATE SET "
                     "offset_ms = LEAST(terminal_boot.offset_ms, EXCLUDED.offset_ms), "
                     "exact = terminal_boot.exact OR EXCLUDED.exact, updated_at = EXCLUDED.updated_at",
-                    *[list(c) for c in zip(*rows)])
+                    *[list(c) for c in zip(*rows, strict=False)])
             else:
                 values = ", ".join(["({}, {}, {}, {}, {}, {})"] * len(rows))
                 await Terminal.raw(
-                    f"INSERT INTO terminal_boot (boot_key, terminal, boot, offset_ms, exact, updated_at) VALUES {values} "
+                    "INSERT INTO terminal_boot (boot_key, terminal, boot, offset_ms, exact, updated_at) "
+                    f"VALUES {values} "
                     "ON CONFLICT (boot_key) DO UPDATE SET offset_ms = MIN(offset_ms, excluded.offset_ms), "
                     "exact = (exact OR excluded.exact), updated_at = excluded.updated_at",
                     *[v for row in rows for v in row])

@@ -1,4 +1,4 @@
-"""Service layer: sort one batch of raw MQTT messages into events, terminal updates, clock samples, quarantine (SPEC §4).
+"""Service layer: sort a batch of raw MQTT messages into events, terminal updates, clock samples, quarantine (SPEC §4).
 
 No I/O: the terminal directory is passed in. Anything that does not decode, whose topic and payload disagree, or
 that comes from an unknown or revoked terminal becomes a quarantine row carrying the reason and the raw bytes.
@@ -8,8 +8,8 @@ Fast path for events (the hot path): `FastEventDecoder` decodes with msgspec int
 with the same values: the payload must be the canonical encoding (re-encoding the Struct gives the same bytes: no
 duplicate or unknown field, no float for an int, no whitespace), the (kind, level, scale, flags) combination must
 be one protocol.Event accepts (table built by asking protocol.Event), integers in protocol's ranges, and the terminal,
-epoch and boot ids already seen valid by protocol. Anything else goes through `protocol.decode_event`, the one definition
-of the format, which accepts it or says why not. tests/contracts/test_ingest_contract.py checks both agree.
+epoch and boot ids already seen valid by protocol. Anything else goes through `protocol.decode_event`, the one
+definition of the format, which accepts it or says why not. tests/contracts/test_ingest_contract.py checks both agree.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from typing import Any
 
 import msgspec
 
+from pingyi.core import clockfix
 from pingyi_terminal import protocol
 from pingyi_terminal.protocol import Event, ProtocolError
-
-from pingyi.core import clockfix
 
 MAX_RAW_BYTES = 65536
 MAX_WALL_MS = 4_102_444_800_000  # 2100-01-01: clamp absurd wall clocks of unsynchronised terminals

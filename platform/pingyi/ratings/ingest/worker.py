@@ -26,11 +26,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
-from pingyi import clock
-from pingyi_terminal import protocol
 
+from pingyi import clock
 from pingyi.db import current_engine
 from pingyi.settings import MqttSettings
+from pingyi_terminal import protocol
 
 from .store import BatchStore
 from .validate import FastEventDecoder, KnownTerminal, sort_items
