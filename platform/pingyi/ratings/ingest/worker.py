@@ -205,8 +205,8 @@ class IngestWorker:
                 break
             except Exception as exc:  # database down or busy: keep the batch, retry; nothing is acked meanwhile
                 self.stats.db_failures += 1
-                log.error("ingest: storing a batch of %d failed (%s); retrying in %.1fs", len(items),
-                          type(exc).__name__, delay)
+                log.error("ingest: storing a batch of %d failed (%s); retrying in %d ms", len(items),
+                          type(exc).__name__, int(delay * 1000))
                 if self._stop.is_set() and self.stats.db_failures > 50:
                     raise
                 await asyncio.sleep(delay)
