@@ -51,6 +51,9 @@ class Rating(Table, tablename="rating"):
     synced = Boolean(default=False)
     occurred_at = Timestamptz()
     time_source = Varchar(length=12, default="terminal")
+    # Where the rating came from: "terminal" (a button, through MQTT) or "web" (the window's QR code);
+    # `pingyi.ratings.channels` is the one list. Every figure is told apart by it (SPEC §4).
+    channel = Varchar(length=12, default="terminal", index=True)
     received_at = Timestamptz()
     dismissed = Boolean(default=False)
     dismiss_reason = Text(default="")
