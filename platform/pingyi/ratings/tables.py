@@ -91,3 +91,24 @@ class ServedCount(Table, tablename="served_count"):
     month = Varchar(length=7)
     count = Integer(default=0)
     imported_at = Timestamptz(default=TimestamptzNow())
+
+
+class Alert(Table, tablename="rating_alert"):
+    """A live alert of one window (SPEC §4 "Alerts"; ratings/alerts.py): raised by the ingest and web ratings,
+    acknowledged by a person with a note. `open_key` is the window id while the alert is open and NULL once
+    acknowledged: a unique index, so whichever worker raises first wins and a window never has two open alerts."""
+
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict)
+    department = ForeignKey(references=Department, on_delete=OnDelete.restrict)
+    open_key = Varchar(length=24, null=True, default=None, unique=True)
+    raised_at = Timestamptz()
+    first_rating_at = Timestamptz()
+    last_rating_at = Timestamptz()
+    ratings = Integer()
+    bad = Integer()
+    min_ratings = Integer()
+    window_minutes = Integer()
+    bad_percent = Integer()
+    acknowledged_at = Timestamptz(null=True, default=None)
+    acknowledged_by = Varchar(length=64, default="")
+    note = Text(default="")
