@@ -1,8 +1,8 @@
 """Core layer: the live alert rule of a window (SPEC §4 "Alerts"). Pure: stdlib only, no clock reads.
 
-A window is in alert when, inside one span of `window_minutes` (both ends included: two ratings exactly 15 minutes
-apart are in one span, 15 minutes and 1 second apart are not), it has at least `min_ratings` counted ratings and at
-least `bad_percent` % of them are 差评 (counted bad). SPEC §4 default: at least 4 ratings in 15 minutes, half of
+A window is in alert when its sliding time window — the counted ratings of the `window_minutes` ending at a
+rating, both ends included (two ratings exactly 15 minutes apart are in one window, 15 minutes and 1 second apart
+are not) — holds at least `min_ratings` ratings of which at least `bad_percent` % are 差评 (counted bad). SPEC §4 default: at least 4 ratings in 15 minutes, half of
 them 差评. A hall may set its own threshold; DEFAULT_THRESHOLD is the one place the default lives.
 """
 
@@ -71,21 +71,23 @@ def meets(ratings: int, bad: int, threshold: Threshold) -> bool:
 
 
 def breach(recent: Iterable[RecentRating], threshold: Threshold = DEFAULT_THRESHOLD) -> Breach | None:
-    """The earliest span of `threshold.window_minutes` (ends included) whose ratings pass the threshold, or None.
+    """The first moment the window's sliding time window passed the threshold, or None.
 
-    Every span that could pass starts at a rating and ends at a later rating at most window_minutes after it; for
-    each start the longest such span and each shorter prefix is tried (a burst of 差评 followed by good ratings in
-    the same span still alerts: the 差评 happened). Quadratic in the number of ratings of one window's recent
-    minutes, which is small (a window serves a few people in 15 minutes)."""
+    The sliding window is what a live monitor sees when a rating arrives: the ratings of the `window_minutes`
+    ending at that rating (both ends included). It is evaluated at every rating, in time order; the first one
+    whose window passes gives the breach (its first and last rating, counts). A burst of 差评 followed later by
+    good ratings still alerts (it passed when the 差评 arrived); good ratings before the 差评 inside the window dilute
+    them, as they would have on the monitor. Linear: two pointers over the sorted ratings."""
     items = sorted(recent, key=lambda r: r.at)
     span = threshold.span
-    for i, start in enumerate(items):
-        bad = 0
-        for j in range(i, len(items)):
-            if items[j].at - start.at > span:
-                break
-            bad += items[j].bad
-            count = j - i + 1
-            if meets(count, bad, threshold):
-                return Breach(start.at, items[j].at, count, bad)
+    start = 0
+    bad = 0
+    for end, rating in enumerate(items):
+        bad += rating.bad
+        while rating.at - items[start].at > span:
+            bad -= items[start].bad
+            start += 1
+        count = end - start + 1
+        if meets(count, bad, threshold):
+            return Breach(items[start].at, rating.at, count, bad)
     return None

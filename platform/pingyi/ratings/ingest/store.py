@@ -17,6 +17,7 @@ from pingyi.core import clockfix
 from pingyi.core.clockfix import BootOffset
 from pingyi.db import write_transaction
 
+from .. import alerts
 from ..tables import Quarantine, Rating, Terminal
 from .validate import MAX_WALL_MS, SHAPES, KnownTerminal, SortedBatch
 
@@ -85,6 +86,7 @@ class BatchStore:
             await self._update_terminals(batch)
         self._boots.update(self._pending)
         self._pending = {}
+        await alerts.check({se.terminal.window_pk for se in batch.events.values()}, clock.now())  # SPEC §4 alerts
         return inserted
 
     def _boot(self, key: tuple[int, str]) -> BootOffset | None:
