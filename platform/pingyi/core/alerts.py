@@ -2,8 +2,9 @@
 
 A window is in alert when its sliding time window — the counted ratings of the `window_minutes` ending at a
 rating, both ends included (two ratings exactly 15 minutes apart are in one window, 15 minutes and 1 second apart
-are not) — holds at least `min_ratings` ratings of which at least `bad_percent` % are 差评 (counted bad). SPEC §4 default: at least 4 ratings in 15 minutes, half of
-them 差评. A hall may set its own threshold; DEFAULT_THRESHOLD is the one place the default lives.
+are not) — holds at least `min_ratings` ratings of which at least `bad_percent` % are 差评 (counted bad).
+SPEC §4 default: at least 4 ratings in 15 minutes, half of them 差评. A hall may set its own threshold;
+DEFAULT_THRESHOLD is the one place the default lives.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def test_breach_reports_the_earliest_passing_span() -> None:
 
 def test_default_is_the_spec_default() -> None:
     """SPEC §4: at least 4 ratings in 15 minutes, half of them 差评."""
-    assert DEFAULT_THRESHOLD == Threshold(min_ratings=4, window_minutes=15, bad_percent=50)
+    assert Threshold(min_ratings=4, window_minutes=15, bad_percent=50) == DEFAULT_THRESHOLD
     assert DEFAULT_THRESHOLD.span == timedelta(minutes=15)
 
 
