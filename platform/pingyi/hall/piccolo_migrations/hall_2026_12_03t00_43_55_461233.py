@@ -1,3 +1,5 @@
+"""Infrastructure layer: the hall table (halls with their live-alert thresholds) and service_window.hall (SPEC §4)."""
+
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
@@ -25,7 +27,7 @@ class Hall(Table, tablename="hall", schema=None):
 
 ID = "2026-12-03T00:43:55:461233"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "halls with alert thresholds; Window.hall"
 
 
 async def forwards():

@@ -1,3 +1,9 @@
+"""Infrastructure layer: the rating_alert table (live alerts, SPEC §4).
+
+The alert check after every ingest batch reads the last minutes of some windows through the existing index
+rating_window_occurred ("window", occurred_at); no new index on the ingest's hot table.
+"""
+
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
@@ -40,7 +46,7 @@ class Window(Table, tablename="service_window", schema=None):
 
 ID = "2026-12-03T00:43:56:504368"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "live alerts (rating_alert)"
 
 
 async def forwards():
