@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
@@ -21,7 +22,7 @@ from pingyi import clock
 from pingyi.audit import service as audit
 from pingyi.core import alerts as rule
 from pingyi.core.errors import Conflict, InvalidInput, NotFound
-from pingyi.db import write_transaction
+from pingyi.db import current_engine, write_transaction
 from pingyi.hall import service as hall
 
 from . import live_repository as repo
@@ -30,6 +31,13 @@ from .live_schemas import AlertRecord
 log = logging.getLogger("pingyi.alerts")
 
 LOOKBACK_SPANS = 2  # a check reads the counted ratings of the last 2 × window_minutes
+# Windows seen with an open alert are not asked about again for this long (a cache: the database stays the truth;
+# acknowledging in this process clears it at once, in another process within this many seconds, and the ratings
+# that arrive meanwhile are read by the next check anyway). It keeps the ingest's per-batch cost to nothing while
+# alerts are open (bench/ingest.py).
+OPEN_CACHE_S = 2.0
+_known_open: dict[int, float] = {}  # window id → monotonic time until which it is taken as open
+_known_for: list[object] = []  # the engine the cache is about (a process binds one; tests bind many)
 MAX_ROWS_PER_WINDOW = 5000  # a bound on one window's rows per check (a window never serves this many)
 NOTE_MIN, NOTE_MAX = 2, 500
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -48,50 +56,48 @@ async def check(window_ids: Iterable[int], now: datetime) -> list[int]:
 
 
 async def _check(ids: list[int], now: datetime) -> list[int]:
+    due = time.monotonic()
+    engine = current_engine()
+    if not _known_for or _known_for[0] is not engine:
+        _known_open.clear()
+        _known_for[:] = [engine]
+    ids = [w for w in ids if _known_open.get(w, 0.0) <= due]
     if not ids:
         return []
-    candidates = [w for w in ids if w not in await repo.open_alert_windows(ids)]
+    state = await repo.alert_state(ids)
+    for w, (is_open, _) in state.items():
+        if is_open:
+            _known_open[w] = due + OPEN_CACHE_S
+    candidates = [w for w in ids if not state.get(w, (False, None))[0]]
     if not candidates:
         return []
     thresholds = await hall.thresholds_for_windows(candidates)
-    acknowledged = await repo.last_acknowledged(candidates)
     since_of: dict[int, datetime] = {}
     for w in candidates:
-        threshold = thresholds.get(w, rule.DEFAULT_THRESHOLD)
-        since = now - threshold.span * LOOKBACK_SPANS
-        ack = acknowledged.get(w)
-        since_of[w] = max(since, ack + timedelta(microseconds=1)) if ack is not None else since
-    earliest = min(since_of.values())
-    totals = await repo.recent_totals(candidates, earliest)
-    likely = [w for w in candidates if _may_breach(totals.get(w, (0, 0)), thresholds.get(w, rule.DEFAULT_THRESHOLD))]
-    if not likely:
-        return []
-    per: dict[int, list[rule.RecentRating]] = {w: [] for w in likely}
-    for w, at, bad in await repo.recent_counted(likely, min(since_of[w] for w in likely)):
+        since = now - thresholds.get(w, rule.DEFAULT_THRESHOLD).span * LOOKBACK_SPANS
+        acked = state.get(w, (False, None))[1]
+        since_of[w] = max(since, acked + timedelta(microseconds=1)) if acked is not None else since
+    per: dict[int, list[rule.RecentRating]] = {w: [] for w in candidates}
+    for w, at, bad in await repo.recent_counted(candidates, min(since_of.values())):
         if at >= since_of[w] and len(per[w]) < MAX_ROWS_PER_WINDOW:
             per[w].append(rule.RecentRating(at, bad))
-    departments = await repo.window_departments(likely)
+    found = {w: rule.breach(per[w], thresholds.get(w, rule.DEFAULT_THRESHOLD)) for w in candidates}
+    due_windows = [w for w, b in found.items() if b is not None]
+    if not due_windows:
+        return []
+    departments = await repo.window_departments(due_windows)
     raised: list[int] = []
-    for w in likely:
-        threshold = thresholds.get(w, rule.DEFAULT_THRESHOLD)
-        found = rule.breach(per[w], threshold)
-        if found is None:
-            continue
+    for w in due_windows:
+        threshold, b = thresholds.get(w, rule.DEFAULT_THRESHOLD), found[w]
+        assert b is not None
         async with write_transaction():
-            new_id = await repo.insert_alert(w, departments[w], now, found.first_at, found.last_at, found.ratings,
-                                             found.bad, threshold.min_ratings, threshold.window_minutes,
-                                             threshold.bad_percent)
+            new_id = await repo.insert_alert(w, departments[w], now, b.first_at, b.last_at, b.ratings, b.bad,
+                                             threshold.min_ratings, threshold.window_minutes, threshold.bad_percent)
+        _known_open[w] = due + OPEN_CACHE_S  # raised here or by another worker just now: open either way
         if new_id is not None:
-            log.warning("alerts: window %d raised alert %d (%d ratings, %d 差评)", w, new_id, found.ratings,
-                        found.bad)
+            log.warning("alerts: window %d raised alert %d (%d ratings, %d 差评)", w, new_id, b.ratings, b.bad)
             raised.append(new_id)
     return raised
-
-
-def _may_breach(totals: tuple[int, int], threshold: rule.Threshold) -> bool:
-    """Necessary for any span to pass: enough ratings, and enough 差评 for the smallest passing span."""
-    count, bad = totals
-    return count >= threshold.min_ratings and bad * 100 >= threshold.bad_percent * threshold.min_ratings
 
 
 async def acknowledge(alert_id: int, note: str, actor: str) -> AlertRecord:
@@ -109,6 +115,7 @@ async def acknowledge(alert_id: int, note: str, actor: str) -> AlertRecord:
             raise Conflict(f"该告警已由 {found.acknowledged_by} 确认。")
         if await repo.acknowledge(alert_id, actor, clock.now(), note) != 1:
             raise Conflict("该告警已被确认。")
+        _known_open.clear()  # this process checks again at once (the window id is not in the record)
         await audit.append(actor, "alert.acknowledge", f"alert:{alert_id}",
                            {"window": found.window_code, "note": note, "ratings": found.ratings, "bad": found.bad},
                            in_transaction=True)

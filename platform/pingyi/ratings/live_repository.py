@@ -40,35 +40,17 @@ async def recent_counted(window_ids: list[int], since: datetime) -> list[tuple[i
     return [(int(r["window_id"]), _dt(r["occurred_at"]), bool(r["is_bad"])) for r in rows]
 
 
-async def recent_totals(window_ids: list[int], since: datetime) -> dict[int, tuple[int, int]]:
-    """Window id → (counted ratings, counted 差评) since `since`: the cheap pre-check before reading the rows."""
+async def alert_state(window_ids: list[int]) -> dict[int, tuple[bool, datetime | None]]:
+    """Window id → (has an open alert, when its latest alert was acknowledged), for windows with any alert."""
     if not window_ids:
         return {}
     marks, ids = _marks(window_ids)
-    rows = await Rating.raw(
-        f'SELECT "window" AS window_id, COUNT(*) AS n, SUM(CASE WHEN {bad_sql()} THEN 1 ELSE 0 END) AS bad '
-        f'FROM rating WHERE "window" IN ({marks}) AND occurred_at >= {{}} AND {counted_sql()} GROUP BY "window"',
-        *ids, since)
-    return {int(r["window_id"]): (int(r["n"]), int(r["bad"] or 0)) for r in rows}
-
-
-async def open_alert_windows(window_ids: list[int]) -> set[int]:
-    if not window_ids:
-        return set()
-    marks, ids = _marks(window_ids)
-    rows = await Alert.raw(f'SELECT "window" AS window_id FROM rating_alert WHERE open_key IS NOT NULL '
-                           f'AND "window" IN ({marks})', *ids)
-    return {int(r["window_id"]) for r in rows}
-
-
-async def last_acknowledged(window_ids: list[int]) -> dict[int, datetime]:
-    """Window id → when its latest alert was acknowledged (a new episode only counts ratings after that)."""
-    if not window_ids:
-        return {}
-    marks, ids = _marks(window_ids)
-    rows = await Alert.raw(f'SELECT "window" AS window_id, MAX(acknowledged_at) AS at FROM rating_alert '
-                           f'WHERE acknowledged_at IS NOT NULL AND "window" IN ({marks}) GROUP BY "window"', *ids)
-    return {int(r["window_id"]): _dt(r["at"]) for r in rows if r["at"] is not None}
+    rows = await Alert.raw(f'SELECT "window" AS window_id, '
+                           f'MAX(CASE WHEN open_key IS NULL THEN 0 ELSE 1 END) AS is_open, '
+                           f'MAX(acknowledged_at) AS acked FROM rating_alert WHERE "window" IN ({marks}) '
+                           f'GROUP BY "window"', *ids)
+    return {int(r["window_id"]): (bool(r["is_open"]), _dt(r["acked"]) if r["acked"] is not None else None)
+            for r in rows}
 
 
 async def window_departments(window_ids: list[int]) -> dict[int, int]:
