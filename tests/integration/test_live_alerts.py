@@ -266,6 +266,8 @@ def test_office_pages_roles_and_acknowledgement(any_settings):
         login(client, "liaison", "password-1")
         for path in ("/office/live", "/office/live.json", "/office/alerts", "/office/halls"):
             assert client.get(path).status_code == 403, path
+        refused = post_form(client, "/office", f"/office/alerts/{alert_id}/acknowledge", {"note": "联络员想确认"})
+        assert refused.status_code == 403
     with client_for(s, clock=clock) as client:
         login(client, "inv", "password-1")
         page = client.get("/office/live")
@@ -338,6 +340,18 @@ def test_halls_office_page_and_cli(any_settings, monkeypatch, capsys):
         assert changed.status_code == 303
         page = client.get("/office/halls").text
         assert "20 分钟内至少 5 条有效评价且差评占比 ≥ 60%" in page
+        for hostile in ({"window_minutes": "１５"}, {"bad_percent": "1e2"}, {"min_ratings": "9999999"},
+                        {"bad_percent": "101"}):
+            refused = post_form(client, "/office/halls", "/office/halls/WEST/threshold", hostile)
+            assert refused.status_code == 400, hostile
+        assert post_form(client, "/office/halls", "/office/halls/NOPE/threshold", {}).status_code == 404
+        xss = post_form(client, "/office/halls", "/office/halls", {"code": "X1", "name": "<script>alert(1)</script>"})
+        assert xss.status_code == 303
+        assert post_form(client, "/office/halls", "/office/windows/assign", {"window": "W-D02", "hall": "X1"}
+                         ).status_code == 303
+        for path in ("/office/halls", "/office/live"):
+            text = client.get(path).text
+            assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
     env = {"PINGYI_DATA_DIR": str(s.data_dir), "PINGYI_DATABASE_URL": s.database.url, "PINGYI_SECRET_KEY": "0" * 64}
     for k, v in env.items():
@@ -360,5 +374,5 @@ def test_halls_office_page_and_cli(any_settings, monkeypatch, capsys):
         return [r["action"] for r in await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id)]
 
     actions = run_at(s, clock, audited)
-    assert actions.count("hall.add") == 4 and actions.count("window.assign") == 4
+    assert actions.count("hall.add") == 5 and actions.count("window.assign") == 5
     assert actions.count("hall.threshold") == 1 and actions.count("window.add") == 1
