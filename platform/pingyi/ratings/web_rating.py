@@ -35,7 +35,7 @@ TAGS: Final[dict[str, str]] = {"attitude": "态度", "efficiency": "效率", "en
                                "other": "其他"}
 TEXT_MAX: Final = 500
 # A mainland mobile number, or a landline with its area code (spaces and dashes ignored).
-PHONE_RE: Final = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}\d{7,8})$")
+PHONE_RE: Final = re.compile(r"^(?:1[3-9][0-9]{9}|0[0-9]{2,3}[0-9]{7,8})$")
 DEVICE_COOKIE: Final = "pingyi_device"
 DEVICE_RE: Final = re.compile(r"^[0-9a-f]{32}$")
 TOKEN_BYTES: Final = 16  # 22 URL-safe characters: unguessable, short enough for a clear QR code
@@ -86,7 +86,7 @@ def parse_form(scale: str, level: str, tags: list[str], text: str, contact: str)
     raw = level.strip()
     if not raw:
         raise InvalidInput("评价等级：请选择一项评价。", {"field": "level"})
-    if not raw.isdigit() or int(raw) not in protocol.SCALES[scale]:
+    if not re.fullmatch(r"[0-9]{1,2}", raw) or int(raw) not in protocol.SCALES[scale]:
         names = "、".join(protocol.SCALES[scale].values())
         raise InvalidInput(f"评价等级：{raw[:10]!r} 不是本窗口评价器的等级（{names}）。", {"field": "level"})
     picked: list[str] = []
