@@ -148,25 +148,37 @@ async def insert_claim(arm: webarm.Arm, rating_id: int, at: datetime) -> None:
 
 async def spend_claimed_presses(event_keys: list[str]) -> int:
     """Flag "unarmed" (and uncount) the stored terminal presses among `event_keys` whose arm the web claimed
-    first; returns how many. One statement; the claim table's unique press_key index does the lookup."""
+    first; returns how many.
+
+    Two steps on purpose: first the claims of this batch (the small claim table, by its unique press_key index),
+    then, only when there are some (rarely), the update by key. One combined statement
+    (`… WHERE event_key IN (SELECT press_key …)`) was fine for five runs, then PostgreSQL's generic plan for the
+    prepared statement scanned the whole rating table: 4–6 s per batch (bench/web_channel.py)."""
     if not event_keys:
         return 0
-    flags = protocol.FLAG_UNARMED
-    # Stored flags are sorted and comma-joined; "unarmed" sorts after every other flag name (clock, repeat), so
-    # appending keeps them sorted.
-    set_flags = "CASE WHEN flags = '' THEN {} ELSE flags || ',' || {} END"
     if _pg():
-        where = "event_key = ANY({}::varchar[]) AND event_key IN (SELECT press_key FROM arm_claim " \
-                "WHERE press_key = ANY({}::varchar[]))"
-        args: list[Any] = [event_keys, event_keys]
+        found = await ArmClaim.raw("SELECT c.press_key FROM unnest({}::varchar[]) AS k(key) "
+                                   "JOIN arm_claim c ON c.press_key = k.key", event_keys)
     else:
-        marks = ", ".join(["{}"] * len(event_keys))
-        where = f"event_key IN (SELECT press_key FROM arm_claim WHERE press_key IN ({marks}))"
-        args = list(event_keys)
-    rows = await Rating.raw(
-        f"UPDATE rating SET flags = {set_flags}, counted = false WHERE {where} AND kind = 'press' "
-        "AND channel = 'terminal' AND flags NOT LIKE {} RETURNING id", flags, flags, *args, f"%{flags}%")
-    return len(rows)
+        found = []
+        for i in range(0, len(event_keys), 500):
+            chunk = event_keys[i:i + 500]
+            found += await ArmClaim.raw("SELECT press_key FROM arm_claim WHERE press_key IN ("
+                                        + ", ".join(["{}"] * len(chunk)) + ")", *chunk)
+    spent = [r["press_key"] for r in found]
+    if not spent:
+        return 0
+    flag = protocol.FLAG_UNARMED
+    flagged = 0
+    for key in spent:  # one row each, by the unique event_key index
+        rows = await Rating.raw(
+            # Stored flags are sorted and comma-joined; "unarmed" sorts after every other flag name (clock,
+            # repeat), so appending keeps them sorted (tests/unit/core/test_core_webarm.py checks it).
+            "UPDATE rating SET flags = CASE WHEN flags = '' THEN {} ELSE flags || ',' || {} END, counted = false "
+            "WHERE event_key = {} AND kind = 'press' AND channel = 'terminal' AND flags NOT LIKE {} RETURNING id",
+            flag, flag, key, f"%{flag}%")
+        flagged += len(rows)
+    return flagged
 
 
 async def details(rating_ids: list[int]) -> dict[int, WebDetail]:
