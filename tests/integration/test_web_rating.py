@@ -269,3 +269,31 @@ def test_web_rating_and_press_of_one_arm_race_one_counts(any_settings):
 
     outcomes = run(s, work)
     assert all(web != press for web, press in outcomes), outcomes
+
+
+def test_cli_poster_and_rotation(sqlite_settings, tmp_path):
+    """`pingyi terminals poster --window W --out F` writes the poster whose QR is the window's rating URL;
+    `--rotate` issues a new token; an unknown window exits 2 with one line, writing nothing."""
+    import os
+    import sys
+
+    s = sqlite_settings
+    tokens = _seed(s)
+    env = {**os.environ, "PINGYI_DATA_DIR": str(s.data_dir), "PINGYI_DATABASE_URL": s.database.url,
+           "PINGYI_SECRET_KEY": "0" * 64, "PINGYI_PUBLIC_BASE_URL": "https://pingyi.example.gov.cn"}
+
+    def pingyi(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pingyi", "terminals", "poster", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    done = pingyi("--window", "W-QB", "--size", "A5", "--out", str(tmp_path / "b.pdf"))
+    assert done.returncode == 0, done.stderr
+    _, qr = _decode_qr((tmp_path / "b.pdf").read_bytes(), tmp_path)
+    assert qr == f"https://pingyi.example.gov.cn/r/{tokens['free']}"
+    rotated = pingyi("--window", "W-QB", "--rotate", "--out", str(tmp_path / "b2.pdf"))
+    assert rotated.returncode == 0, rotated.stderr
+    _, qr2 = _decode_qr((tmp_path / "b2.pdf").read_bytes(), tmp_path)
+    assert qr2.startswith("https://pingyi.example.gov.cn/r/") and qr2 != qr
+    bad = pingyi("--window", "NOPE", "--out", str(tmp_path / "x.pdf"))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "NOPE" in bad.stderr
+    assert not (tmp_path / "x.pdf").exists()
