@@ -83,6 +83,17 @@ def test_phone_rates_unsatisfied_from_the_poster(sqlite_settings, window, tmp_pa
             page.wait_for_selector("text=感谢您的评价")
             assert page.url.endswith("/done")
             page.screenshot(path=str(SHOTS / "web-rating-thanks.png"), full_page=True)
+            desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+            desk.goto(f"{base}/login")
+            desk.fill('input[name="username"]', "boss")
+            desk.fill('input[name="password"]', "password-1")
+            desk.click("form button[type=submit] >> nth=-1")
+            desk.goto(f"{base}/office/bad-ratings")
+            assert "排队四十分钟" in desk.content()
+            desk.screenshot(path=str(SHOTS / "web-rating-office-queue.png"), full_page=True)
+            desk.goto(f"{base}/office/terminals")
+            assert "扫码评价：有效 1 · 差评 1" in desk.content()
+            desk.screenshot(path=str(SHOTS / "web-rating-office-fleet.png"), full_page=True)
             browser.close()
 
         queue = office.get("/office/bad-ratings").text
