@@ -172,8 +172,8 @@ async def spend_claimed_presses(event_keys: list[str]) -> int:
     flagged = 0
     for key in spent:  # one row each, by the unique event_key index
         rows = await Rating.raw(
-            # Stored flags are sorted and comma-joined; "unarmed" sorts after every other flag name (clock,
-            # repeat), so appending keeps them sorted (tests/unit/core/test_core_webarm.py checks it).
+            # Flags are comma-joined; no reader depends on their order (counted_sql: flags = ''), and "unarmed"
+            # sorts after the other flag names, so the terminal's sorted order is kept anyway.
             "UPDATE rating SET flags = CASE WHEN flags = '' THEN {} ELSE flags || ',' || {} END, counted = false "
             "WHERE event_key = {} AND kind = 'press' AND channel = 'terminal' AND flags NOT LIKE {} RETURNING id",
             flag, flag, key, f"%{flag}%")
