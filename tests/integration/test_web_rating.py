@@ -297,3 +297,24 @@ def test_cli_poster_and_rotation(sqlite_settings, tmp_path):
     bad = pingyi("--window", "NOPE", "--out", str(tmp_path / "x.pdf"))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "NOPE" in bad.stderr
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_two_phones_on_one_arm_at_once_one_counts(any_settings):
+    """Two web ratings for the same arm, concurrently: one claims it, the other is flagged unarmed."""
+    s = any_settings
+    tokens = _seed(s)
+
+    async def work():
+        import asyncio
+
+        results = []
+        for i in range(6):
+            await _ingest(_msg(ARMED, i + 1, "arm"))  # each arm supersedes the previous one
+            pair = await asyncio.gather(*[
+                web_rating.submit(tokens["armed"], None, raw={"level": "5"}, device=f"d{i}-{n}", address="a",
+                                  settings=s.web_rating) for n in range(2)])
+            results.append(sorted(o.counted for o in pair))
+        return results, await ArmClaim.count()
+
+    results, claims = run(s, work)
+    assert results == [[False, True]] * 6 and claims == 6
