@@ -376,3 +376,29 @@ def test_halls_office_page_and_cli(any_settings, monkeypatch, capsys):
     actions = run_at(s, clock, audited)
     assert actions.count("hall.add") == 5 and actions.count("window.assign") == 5
     assert actions.count("hall.threshold") == 1 and actions.count("window.add") == 1
+
+
+def test_web_ratings_raise_the_alert_too(any_settings):
+    """Four web ratings (the QR channel, not armed mode: counted unless repeated) from four phones, two of them 差评,
+    at W-D03 (未分配大厅, default threshold) → one alert, raised by web_rating.submit itself; its rows are channel web."""
+    from pingyi.ratings import web_rating
+
+    s = any_settings
+    clock = FixedClock(T0)
+
+    async def scenario():
+        await _seed(s)
+        _, poster = await web_rating.poster("W-D03", "test")
+        for i, level in enumerate(("1", "5", "2", "4")):
+            clock.advance(seconds=30)
+            await web_rating.submit(poster.token, None, raw={"level": level}, device=f"phone-{i}", address=f"a{i}",
+                                    settings=s.web_rating)
+            if i < 3:
+                assert await _alerts() == []
+        rows = await _alerts()
+        channels = {r["channel"] for r in await Rating.select(Rating.channel)}
+        return rows, channels
+
+    rows, channels = run_at(s, clock, scenario)
+    assert len(rows) == 1 and (rows[0]["ratings"], rows[0]["bad"]) == (4, 2)
+    assert channels == {"web"}
