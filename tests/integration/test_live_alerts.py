@@ -380,7 +380,8 @@ def test_halls_office_page_and_cli(any_settings, monkeypatch, capsys):
 
 def test_web_ratings_raise_the_alert_too(any_settings):
     """Four web ratings (the QR channel, not armed mode: counted unless repeated) from four phones, two of them 差评,
-    at W-D03 (未分配大厅, default threshold) → one alert, raised by web_rating.submit itself; its rows are channel web."""
+    at W-D03 (未分配大厅, default threshold) → one alert, raised by web_rating.submit itself; the rows are channel
+    web."""
     from pingyi.ratings import web_rating
 
     s = any_settings
