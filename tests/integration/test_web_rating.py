@@ -227,8 +227,18 @@ def test_poster_pdf_decodes_to_the_rating_url_and_rotation_is_audited(any_settin
             assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
             text, qr = _decode_qr(pdf.content, tmp_path)
             assert qr == f"{s.http.public_base_url}/r/{tokens['armed']}"
-            for words in ("扫码评价", "县招商局", "W-QA 综合窗口一", "非常满意", "非常不满意"):
+            for words in ("扫码评价", "县招商局", "W-QA 综合窗口一", "非常满意", "非常不满意", "政务服务中心"):
                 assert words in text, (words, text)
+        # a window in a hall prints the hall's name instead of the default title
+        from pingyi.hall import service as hall_service
+
+        async def put_in_hall() -> None:
+            await hall_service.add_hall("H9", "城东分中心", "test")
+            await hall_service.assign_window("W-QA", "H9", "test")
+
+        run(s, put_in_hall)
+        text, _ = _decode_qr(office.get("/office/windows/W-QA/poster.pdf").content, tmp_path)
+        assert "城东分中心" in text and "政务服务中心" not in text
         assert office.get("/office/windows/W-QA/poster.pdf", params={"size": "A3"}).status_code == 400
         assert office.get("/office/windows/NOPE/poster.pdf").status_code == 404
         forbidden = post_form(office, "/office/terminals", "/office/windows/W-QA/poster/rotate", {})

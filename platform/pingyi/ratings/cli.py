@@ -130,7 +130,7 @@ def _poster(args: Any, settings: Settings) -> int:
         return poster.render_poster(department=window.department_name,
                                     window=f"{window.window_code} {window.window_name}", scale=window.scale,
                                     url=web_rating.rating_url(settings.http.public_base_url, record.token),
-                                    size=args.size, fonts=settings.fonts)
+                                    size=args.size, fonts=settings.fonts, hall=window.hall_name)
 
     pdf = run_db(settings, work)
     try:

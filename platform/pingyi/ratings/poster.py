@@ -18,29 +18,31 @@ from pingyi.render.qr import draw_qr
 from pingyi_terminal import protocol
 
 SIZES: Final[dict[str, tuple[float, float]]] = {"A4": (8.27, 11.69), "A5": (5.83, 8.27)}  # inches, portrait
-HALL_TITLE: Final = "政务服务中心"
+HALL_TITLE: Final = "政务服务中心"  # printed for a window in no hall
 HEADLINE: Final = "扫码评价"
 INVITE: Final = "请您对本窗口的服务作出评价"
 SCALE_NOTE: Final = "评价等级："
 FOOTER: Final = "手机扫描二维码即可评价 · 可选填原因和联系电话，我们将回访"
 
 
-def poster_text(department: str, window: str, scale: str) -> str:
+def poster_text(department: str, window: str, scale: str, hall: str = HALL_TITLE) -> str:
     """Every text the poster prints (what the font must cover)."""
     labels = "、".join(protocol.SCALES[scale].values())
-    return "".join((HALL_TITLE, HEADLINE, INVITE, SCALE_NOTE, FOOTER, department, window, labels))
+    return "".join((hall, HEADLINE, INVITE, SCALE_NOTE, FOOTER, department, window, labels))
 
 
 def render_poster(*, department: str, window: str, scale: str, url: str, size: str = "A4",
-                  fonts: tuple[str, ...] | None = None) -> bytes:
+                  fonts: tuple[str, ...] | None = None, hall: str | None = None) -> bytes:
     """The poster as PDF bytes. InvalidInput for an unknown paper size; FontMissing without a CJK font."""
     if size not in SIZES:
         raise InvalidInput(f"纸张：{size[:8]!r} 不可用，请选择 A4 或 A5。")
-    font = require_cjk_font(fonts, poster_text(department, window, scale))
-    return _render(department, window, scale, url, SIZES[size], font)
+    hall = hall or HALL_TITLE
+    font = require_cjk_font(fonts, poster_text(department, window, scale, hall))
+    return _render(hall, department, window, scale, url, SIZES[size], font)
 
 
-def _render(department: str, window: str, scale: str, url: str, inches: tuple[float, float], font: Path) -> bytes:
+def _render(hall: str, department: str, window: str, scale: str, url: str, inches: tuple[float, float],
+            font: Path) -> bytes:
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
@@ -54,7 +56,7 @@ def _render(department: str, window: str, scale: str, url: str, inches: tuple[fl
         """Figure y of a point `inch` inches below the top edge (A4 inches, scaled)."""
         return 1 - inch * k / h_in
 
-    fig.text(0.5, at(0.7), HALL_TITLE, ha="center", va="top", fontsize=20 * k, color="#555555", fontproperties=cjk)
+    fig.text(0.5, at(0.7), hall, ha="center", va="top", fontsize=20 * k, color="#555555", fontproperties=cjk)
     fig.text(0.5, at(1.2), department, ha="center", va="top", fontsize=30 * k, weight="bold", fontproperties=cjk)
     fig.text(0.5, at(1.9), window, ha="center", va="top", fontsize=24 * k, fontproperties=cjk)
     fig.text(0.5, at(2.6), HEADLINE, ha="center", va="top", fontsize=44 * k, color="#b22222", weight="bold",

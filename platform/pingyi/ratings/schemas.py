@@ -24,6 +24,7 @@ class WebWindow(Struct, frozen=True, kw_only=True):
     terminal_id: str | None
     scale: str
     armed_mode: bool
+    hall_name: str | None = None  # None: the window is in no hall (the poster prints poster.HALL_TITLE)
 
 
 class PosterRecord(Struct, frozen=True, kw_only=True):

@@ -90,7 +90,7 @@ async def poster_download(request: Request, code: str, size: str = "A4") -> Resp
     url = web_rating.rating_url(settings.http.public_base_url, poster.token)
     pdf = await anyio.to_thread.run_sync(lambda: poster_pdf.render_poster(
         department=window.department_name, window=f"{window.window_code} {window.window_name}", scale=window.scale,
-        url=url, size=size, fonts=settings.fonts))
+        url=url, size=size, fonts=settings.fonts, hall=window.hall_name))
     return Response(pdf, media_type="application/pdf", headers={
         "content-disposition": f'attachment; filename="poster-{_safe(window.window_code)}-{size}.pdf"',
         "cache-control": "no-store"})

@@ -33,8 +33,8 @@ async def web_window(window_id: int) -> WebWindow | None:
     rows = await Rating.raw(
         'SELECT w.id AS window_id, w.code AS window_code, w.name AS window_name, w.active AS window_active, '
         'd.id AS department_id, d.name AS department_name, t.id AS terminal_pk, t.terminal_id, t.scale, '
-        't.armed_mode FROM service_window w JOIN department d ON d.id = w.department '
-        'LEFT JOIN terminal t ON t."window" = w.id AND t.revoked = {} '
+        't.armed_mode, h.name AS hall_name FROM service_window w JOIN department d ON d.id = w.department '
+        'LEFT JOIN hall h ON h.id = w.hall LEFT JOIN terminal t ON t."window" = w.id AND t.revoked = {} '
         'WHERE w.id = {} ORDER BY t.created_at DESC, t.id DESC LIMIT 1', False, window_id)
     if not rows:
         return None
@@ -42,7 +42,8 @@ async def web_window(window_id: int) -> WebWindow | None:
     return WebWindow(window_id=r["window_id"], window_code=r["window_code"], window_name=r["window_name"],
                      window_active=bool(r["window_active"]), department_id=r["department_id"],
                      department_name=r["department_name"], terminal_pk=r["terminal_pk"],
-                     terminal_id=r["terminal_id"], scale=r["scale"] or "five", armed_mode=bool(r["armed_mode"]))
+                     terminal_id=r["terminal_id"], scale=r["scale"] or "five", armed_mode=bool(r["armed_mode"]),
+                     hall_name=r["hall_name"])
 
 
 def _poster(row: dict[str, Any]) -> PosterRecord:
