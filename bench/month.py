@@ -85,7 +85,8 @@ async def seed(settings: Settings, n: int, departments: int) -> list[tuple[int, 
 
 def bulk_sqlite(path: Path, n: int, terminals) -> None:
     con = sqlite3.connect(path)
-    sql = f"INSERT INTO rating ({', '.join(chr(34) + c + chr(34) for c in COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    names = ", ".join(f'"{c}"' for c in COLUMNS)
+    sql = f"INSERT INTO rating ({names}) VALUES ({', '.join('?' * len(COLUMNS))})"
     batch = []
     for r in rows(n, terminals):
         batch.append(tuple(_sqlite_text(v) for v in r))

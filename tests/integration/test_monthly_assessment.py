@@ -173,7 +173,8 @@ def test_online_import_errors_name_row_and_column_and_a_bad_file_changes_nothing
                         "D02,2026-11,abc,100,0\n"
                         "D99,2026-11,1,2,0\n"
                         "D03,2026-10,1,2,0\n"
-                        "D04,2026-11,5,3,-1\n"
+                        "D04,2026-11,5,3,0\n"
+                        "D05,2026-11,1,2,-1\n"
                         "D01,2026-11,1,1,0\n")
         with pytest.raises(InvalidInput) as csv_error:
             await service.import_online(bad.encode(), "bad.csv", "2026-11", actor="insp")
@@ -194,8 +195,8 @@ def test_online_import_errors_name_row_and_column_and_a_bad_file_changes_nothing
     assert n == 2 and audited == 1
     assert (rows["D01"].online, rows["D01"].processed) == (50, 100)  # unchanged by the refused file
     msg = csv_error.message
-    for expected in ("第 3 行 网上办件数", "第 4 行 单位编码", "第 5 行 月份", "第 6 行 网上办件数", "第 6 行 超时红牌数",
-                     "第 7 行 单位编码"):
+    for expected in ("第 3 行 网上办件数", "第 4 行 单位编码", "第 5 行 月份", "第 6 行 网上办件数",
+                     "第 7 行 超时红牌数", "第 8 行 单位编码"):
         assert expected in msg, (expected, msg)
     assert len(csv_error.details["errors"]) == 6  # every problem at once
     assert "第 3 行 网上办件数" in xlsx_error.message
@@ -390,8 +391,8 @@ def test_ladder_runs_across_the_year_boundary_and_breaks_on_an_unpublished_month
     apr = _close_and_publish(s, "2027-04", clock_at(2027, 5, 2, 10, 0))
     assert [(r["award"], r["ladder_run"], r["ladder_step"]) for r in (nov, dec, jan, feb, mar, apr)] == [
         ("poor", 1, 1), ("poor", 2, 2), ("poor", 3, 3), ("poor", 4, 3), ("poor", 5, 3), ("poor", 1, 1)]
-    assert (nov["ladder_label"], dec["ladder_label"], jan["ladder_label"]) == ("通报批评", "扣除窗口负责人月绩效 200 元",
-                                                                              "约谈")
+    labels = (nov["ladder_label"], dec["ladder_label"], jan["ladder_label"])
+    assert labels == ("通报批评", "扣除窗口负责人月绩效 200 元", "约谈")
 
     async def docs():
         return await monthclose.monthly_document("2027-02"), await monthclose.monthly_document("2027-04")
