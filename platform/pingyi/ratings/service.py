@@ -90,9 +90,10 @@ SERVED_COLUMNS = (tabular.Column("窗口编码", tabular.text_check, ("window_co
                   tabular.Column("办件量", tabular.count_check, ("count",)))
 
 
-def parse_served_file(data: bytes, filename: str, source: str | None = None) -> list[tuple[int, str, str, int]]:
-    """Rows (row number, window code, month, count) of a CSV or XLSX file. InvalidInput lists every bad row,
-    column and problem at once; nothing is partial."""
+ServedRow = tuple[int, str, str, int]
+
+
+def _served_table(data: bytes, filename: str, source: str | None) -> tuple[tabular.Table, list[ServedRow]]:
     table = tabular.read_table(data, filename, SERVED_COLUMNS, source=source)
     seen: dict[tuple[str, str], int] = {}
     rows: list[tuple[int, str, str, int]] = []
@@ -102,8 +103,21 @@ def parse_served_file(data: bytes, filename: str, source: str | None = None) -> 
             continue
         seen[(code, month)] = n
         rows.append((n, code, month, count))
+    return table, rows
+
+
+def parse_served_file(data: bytes, filename: str, source: str | None = None) -> list[tuple[int, str, str, int]]:
+    """Rows (row number, window code, month, count) of a CSV or XLSX file. InvalidInput lists every bad row,
+    column and problem at once; nothing is partial."""
+    table, rows = _served_table(data, filename, source)
     table.raise_if_errors()
     return rows
+
+
+def _row_number(message: str) -> int:
+    """"第 12 行 …" → 12 (errors are listed in row order)."""
+    digits = message.removeprefix("第 ").split(" ", 1)[0]
+    return int(digits) if digits.isdigit() else 0
 
 
 def parse_served_csv(text: str, source: str = "CSV") -> list[tuple[int, str, str, int]]:
@@ -119,12 +133,13 @@ async def import_served_file(data: bytes, filename: str, *, actor: str, source: 
     """Import 办件量 from CSV or XLSX: every row is checked (unknown windows too) before anything is written; one
     transaction; a window's month already imported is replaced."""
     source = source or filename
-    rows = parse_served_file(data, filename, source)
+    table, rows = _served_table(data, filename, source)
     ids = await hall.window_ids_by_code(sorted({r[1] for r in rows}))
-    unknown = [f"第 {n} 行 窗口编码：窗口 {code!r} 不存在" for n, code, _, _ in rows if code not in ids]
-    if unknown:
-        raise InvalidInput(f"{source} 有 {len(unknown)} 处问题，未导入任何数据：{'；'.join(unknown)}。",
-                           {"file": source, "errors": unknown})
+    for n, code, _, _ in rows:
+        if code not in ids:
+            table.add_error(n, "窗口编码", f"窗口 {code!r} 不存在")
+    table.errors.sort(key=_row_number)
+    table.raise_if_errors()
     async with write_transaction():
         for _, code, month, count in rows:
             await repository.upsert_served(ids[code], month, count)
