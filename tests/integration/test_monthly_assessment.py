@@ -17,6 +17,7 @@ from pingyi.assessment.tables import MonthSnapshot, OnlineImport
 from pingyi.audit.tables import AuditEntry
 from pingyi.catalog import tabular
 from pingyi.complaints import service as complaints
+from pingyi.core.assessment import LADDER_LABELS
 from pingyi.core.errors import Conflict, InvalidInput, StateError
 from pingyi.ratings import repository as ratings_repo
 from pingyi.ratings import service as ratings
@@ -79,7 +80,7 @@ def test_entries_are_versioned_audited_and_refused_on_computed_items_and_out_of_
     key, v2, v3, versions, refused, preview, audited = run_at(s, clock, work)
     assert (v2, v3) == (2, 2)
     mine = [v for v in versions if v.entry_key == key]
-    assert [(v.version, v.points, v.withdrawn) for v in mine] == [(1, "2.5", False), (2, "3", False)]
+    assert [(v.version, v.points, v.withdrawn) for v in mine] == [(1, "2.50", False), (2, "3.00", False)]
     assert mine[1].change_reason == "复核考勤" and mine[0].reason == "迟到 2 人次"  # the old version is kept
     withdrawn = [v for v in versions if v.entry_key != key]
     assert [(v.version, v.withdrawn) for v in withdrawn] == [(1, False), (2, True)]
@@ -257,7 +258,7 @@ def test_close_snapshot_digest_is_stable_and_changes_with_an_input_and_the_close
     assert (v2["reason"], v3["reason"]) == ("复核无变化", "补录加分")
     assert _row(v1, "D03")["published_total"] != _row(v3, "D03")["published_total"]
     entry = next(d for d in v1["inputs"]["departments"] if d["code"] == "D03")["entries"][0]
-    assert entry["reason"] == "桌面不整洁" and entry["points"] == "1"
+    assert entry["reason"] == "桌面不整洁" and entry["points"] == "1.00"
     from pingyi.core.snapshot import inputs_digest
 
     assert inputs_digest(v3["inputs"]) == v3["digest"]  # the digest covers exactly the stored inputs
@@ -391,8 +392,9 @@ def test_ladder_runs_across_the_year_boundary_and_breaks_on_an_unpublished_month
     apr = _close_and_publish(s, "2027-04", clock_at(2027, 5, 2, 10, 0))
     assert [(r["award"], r["ladder_run"], r["ladder_step"]) for r in (nov, dec, jan, feb, mar, apr)] == [
         ("poor", 1, 1), ("poor", 2, 2), ("poor", 3, 3), ("poor", 4, 3), ("poor", 5, 3), ("poor", 1, 1)]
-    labels = (nov["ladder_label"], dec["ladder_label"], jan["ladder_label"])
-    assert labels == ("通报批评", "扣除窗口负责人月绩效 200 元", "约谈")
+    labels = (nov["ladder_label"], dec["ladder_label"], jan["ladder_label"], feb["ladder_label"])
+    assert labels == (LADDER_LABELS[1], LADDER_LABELS[2], LADDER_LABELS[3], LADDER_LABELS[3])
+    assert labels[0] == "通报批评" and "200 元" in labels[1] and labels[2].startswith("约谈")
 
     async def docs():
         return await monthclose.monthly_document("2027-02"), await monthclose.monthly_document("2027-04")

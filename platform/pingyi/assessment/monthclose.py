@@ -23,6 +23,7 @@ from pingyi.core.rubric import Rubric
 from pingyi.core.snapshot import inputs_digest, to_plain
 from pingyi.db import write_transaction
 from pingyi.ratings import repository as ratings
+from pingyi.ratings.channels import CHANNEL_LABELS
 
 from . import repository, service
 from .schemas import (
@@ -99,7 +100,7 @@ async def preview(month: str, rubric: Rubric) -> tuple[core.MonthAssessment, str
     """The month computed now from the current data, stored nowhere; with the digest its inputs would have."""
     month = service.month_arg(month)
     departments, runs = await gather(month)
-    return core.assess_month(rubric, month, departments, runs), inputs_digest(
+    return core.assess_month(rubric, month, departments, runs, CHANNEL_LABELS), inputs_digest(
         canonical_inputs(rubric, month, departments, runs))
 
 
@@ -121,7 +122,7 @@ async def close_month(month: str, actor: str, *, rubric: Rubric | None = None, r
         if last and not why:
             raise InvalidInput(f"{month} 已有第 {last.version} 版：重新结账即为更正，请填写更正理由。")
         departments, runs = await gather(month)
-        result = core.assess_month(rubric, month, departments, runs)
+        result = core.assess_month(rubric, month, departments, runs, CHANNEL_LABELS)
         inputs = canonical_inputs(rubric, month, departments, runs)
         digest = inputs_digest(inputs)
         version = (last.version + 1) if last else 1

@@ -27,8 +27,8 @@ from .schemas import EntryRecord, MonthStateRecord
 OPEN, CLOSED, PUBLISHED = "open", "closed", "published"
 STATE_LABELS = {OPEN: "录入中", CLOSED: "已结账（只读）", PUBLISHED: "已公布（只读）"}
 
-# The one-vote veto's grounds (SPEC §4, seed 篇1 1.6): 压号不叫 / 消极怠工.
-VETO_GROUNDS = {"call_skipping": "压号不叫", "slacking": "消极怠工"}
+# The one-vote veto's grounds (SPEC §4, seed 篇1 1.6): form keys → the core's VETO_REASONS (压号不叫 / 消极怠工).
+VETO_GROUNDS = dict(zip(("call_skipping", "slacking"), core.VETO_REASONS, strict=True))
 MAX_EVIDENCE = 500
 MAX_REASON = 500
 RUBRIC_FILE = "monthly_rubric.toml"
