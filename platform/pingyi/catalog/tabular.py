@@ -114,7 +114,7 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
-    import openpyxl  # only for .xlsx uploads
+    import openpyxl  # type: ignore[import-untyped]  # only for .xlsx uploads
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
