@@ -440,3 +440,28 @@ def test_cli_month_commands_and_exit_2_on_bad_input(sqlite_settings, tmp_path):
     assert shown.returncode == 0 and "第 1 版" in shown.stdout and "D01" in shown.stdout
     rows = run_at(s, SystemClock("Asia/Shanghai"), lambda: OnlineImport.count())  # type: ignore[arg-type]
     assert rows == 21
+
+
+def test_a_month_being_closed_refuses_entries_and_a_failed_close_reopens_it(any_settings, monkeypatch):
+    s, clock = any_settings, clock_at(*DEC_3)
+    run_at(s, clock, lambda: seed(s))
+    rubric = _rubric(s)
+
+    async def broken(month):
+        raise RuntimeError("facts unavailable")
+
+    async def work():
+        with monkeypatch.context() as patch:
+            patch.setattr(monthclose, "gather", broken)
+            with pytest.raises(RuntimeError):
+                await monthclose.close_month("2026-11", "boss", rubric=rubric)
+        after_failure = await service.state_name("2026-11")
+        await repository.set_month_state("2026-11", service.CLOSING, "boss")  # as a crash mid-close leaves it
+        with pytest.raises(StateError):
+            await service.add_entry("2026-11", "D01", "1.1", "1", "结账中录入", actor="insp", rubric=rubric)
+        with pytest.raises(StateError):
+            await monthclose.publish_month("2026-11", "boss")
+        payload = await monthclose.close_month("2026-11", "boss", rubric=rubric)  # a stale close can be redone
+        return after_failure, payload["version"], await service.state_name("2026-11")
+
+    assert run_at(s, clock, work) == ("open", 1, "closed")

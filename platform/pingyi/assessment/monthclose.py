@@ -107,32 +107,49 @@ async def preview(month: str, rubric: Rubric) -> tuple[core.MonthAssessment, str
 async def close_month(month: str, actor: str, *, rubric: Rubric | None = None, reason: str = "") -> dict[str, Any]:
     """Close a month (admin): gather the facts, score and rank with the core, store snapshot version n (inputs,
     digest, result; insert-only), make the month read-only. The first close needs no reason; a later one (after a
-    correction reopened the month) takes the correction's reason or `reason`. Audited. Returns the payload."""
+    correction reopened the month) takes the correction's reason or `reason`. Audited. Returns the payload.
+
+    Three steps, so that no write lock is held while a million ratings are read: (1) a short transaction marks the
+    month "closing" (entries, vetoes and imports are refused from then on); (2) the facts are read and scored;
+    (3) a short transaction stores the snapshot and marks the month closed. A failure in (2) or (3) puts the
+    month back to open; a month left "closing" by a crash can be closed again."""
     month = service.month_arg(month)
     rubric = rubric or service.rubric_from()
     if not service.ended(month):
         raise StateError(f"{month} 尚未结束（按本地时区），月末之后才能结账。")
-    async with write_transaction():  # facts read inside: no entry can slip in between reading and closing
+    async with write_transaction():
         state = await repository.month_state(month)
-        if state is not None and state.state != service.OPEN:
-            raise Conflict(f"{month} 已结账（第 {(await repository.latest_snapshot(month)).version} 版）；"  # type: ignore[union-attr]
-                           "如需更正，请先发起更正并填写理由。")
         last = await repository.latest_snapshot(month)
-        why = (reason or (state.correction_reason if state else "")).strip()
+        if state is not None and state.state not in (service.OPEN, service.CLOSING):
+            raise Conflict(f"{month} 已结账（第 {last.version if last else 1} 版）；如需更正，请先发起更正并填写理由。")
+        pending = state.correction_reason if state else ""
+        why = (reason or pending).strip()
         if last and not why:
             raise InvalidInput(f"{month} 已有第 {last.version} 版：重新结账即为更正，请填写更正理由。")
+        await repository.set_month_state(month, service.CLOSING, actor, correction_reason=pending)
+    try:
         departments, runs = await gather(month)
         result = core.assess_month(rubric, month, departments, runs, CHANNEL_LABELS)
         inputs = canonical_inputs(rubric, month, departments, runs)
         digest = inputs_digest(inputs)
         version = (last.version + 1) if last else 1
-        entry = await audit.append(actor, "assessment.month.close", f"month:{month}",
-                                   {"version": version, "digest": digest, "reason": why}, in_transaction=True)
-        payload = {"month": month, "version": version, "digest": digest, "reason": why,
-                   "computed_at": clock.now().isoformat(timespec="seconds"), "computed_by": actor,
-                   "audit_head": chain.format_head(entry), "inputs": inputs, "result": to_plain(result)}
-        await repository.insert_snapshot(month, version, digest, payload, why, actor)
-        await repository.set_month_state(month, service.CLOSED, actor)
+        async with write_transaction():
+            now = await repository.latest_snapshot(month)
+            if (now.version if now else 0) != (last.version if last else 0):
+                raise Conflict(f"{month} 刚刚已由他人结账（第 {now.version if now else 0} 版）。")
+            entry = await audit.append(actor, "assessment.month.close", f"month:{month}",
+                                       {"version": version, "digest": digest, "reason": why}, in_transaction=True)
+            payload = {"month": month, "version": version, "digest": digest, "reason": why,
+                       "computed_at": clock.now().isoformat(timespec="seconds"), "computed_by": actor,
+                       "audit_head": chain.format_head(entry), "inputs": inputs, "result": to_plain(result)}
+            await repository.insert_snapshot(month, version, digest, payload, why, actor)
+            await repository.set_month_state(month, service.CLOSED, actor)
+    except BaseException:
+        async with write_transaction():
+            current = await repository.month_state(month)
+            if current is not None and current.state == service.CLOSING:
+                await repository.set_month_state(month, service.OPEN, actor, correction_reason=pending)
+        raise
     return payload
 
 
@@ -160,6 +177,8 @@ async def publish_month(month: str, actor: str) -> int:
         last = await repository.latest_snapshot(month)
         if last is None or state is None:
             raise StateError(f"{month} 尚未结账，不能公布。")
+        if state.state == service.CLOSING:
+            raise StateError(f"{month} 正在结账，请稍后再公布。")
         if state.state == service.OPEN:
             raise StateError(f"{month} 正在更正（{state.correction_reason}）：请先重新结账，再公布新版本。")
         pubs = await repository.publications(month)

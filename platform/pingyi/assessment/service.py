@@ -24,8 +24,8 @@ from pingyi.settings import REPO_ROOT
 from . import repository
 from .schemas import EntryRecord, MonthStateRecord
 
-OPEN, CLOSED, PUBLISHED = "open", "closed", "published"
-STATE_LABELS = {OPEN: "录入中", CLOSED: "已结账（只读）", PUBLISHED: "已公布（只读）"}
+OPEN, CLOSING, CLOSED, PUBLISHED = "open", "closing", "closed", "published"
+STATE_LABELS = {OPEN: "录入中", CLOSING: "结账中（只读）", CLOSED: "已结账（只读）", PUBLISHED: "已公布（只读）"}
 
 # The one-vote veto's grounds (SPEC §4, seed 篇1 1.6): form keys → the core's VETO_REASONS (压号不叫 / 消极怠工).
 VETO_GROUNDS = dict(zip(("call_skipping", "slacking"), core.VETO_REASONS, strict=True))

@@ -67,7 +67,7 @@ class OnlineImport(Table, tablename="assessment_online"):
 
 
 class AssessmentMonth(Table, tablename="assessment_month"):
-    """The state of a month: open (entries editable) → closed (snapshot taken, read-only) → published.
+    """The state of a month: open (entries editable) → closing → closed (snapshot taken, read-only) → published.
 
     A correction reopens the month with a reason (`correction_reason`); the next close makes a new version."""
 
