@@ -243,6 +243,8 @@ def test_close_snapshot_digest_is_stable_and_changes_with_an_input_and_the_close
         with pytest.raises(StateError):
             await service.import_online("单位编码,月份,网上办件数,办件总数,超时红牌数\nD01,2026-11,1,2,0\n".encode(),
                                         "o.csv", "2026-11", actor="insp")
+        with pytest.raises(StateError):
+            await service.import_served("窗口编码,月份,办件量\nW-D01,2026-11,5\n".encode(), "s.csv", actor="insp")
         await monthclose.reopen_month("2026-11", "复核无变化", actor="boss")
         v2 = await monthclose.close_month("2026-11", "boss", rubric=rubric)
         await monthclose.reopen_month("2026-11", "补录加分", actor="boss")

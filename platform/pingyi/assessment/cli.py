@@ -9,7 +9,6 @@ from typing import Any
 
 from pingyi.cli import UsageError, cli_actor, run_db
 from pingyi.core.snapshot import to_plain
-from pingyi.ratings import service as ratings
 from pingyi.settings import Settings
 
 from . import monthclose, service
@@ -58,7 +57,7 @@ def _import_online(args: Any, settings: Settings) -> int:
 
 def _import_served(args: Any, settings: Settings) -> int:
     data = _read(args.file)
-    n = run_db(settings, lambda: ratings.import_served_file(data, args.file.name, actor=cli_actor()))
+    n = run_db(settings, lambda: service.import_served(data, args.file.name, actor=cli_actor()))
     print(f"已导入 {n} 行办件量。")
     return 0
 

@@ -13,7 +13,6 @@ from litestar.response import Redirect, Template
 from pingyi import clock
 from pingyi.core import assessment as core
 from pingyi.core.errors import InvalidInput
-from pingyi.ratings import service as ratings
 from pingyi.web.guards import admin_only, current_user, requires
 
 from . import monthclose, pages, service
@@ -93,7 +92,7 @@ async def import_online(request: Request, month: str) -> Template:
 @post("/office/monthly/{month:str}/import-served", guards=[inspector])
 async def import_served(request: Request, month: str) -> Template:
     data, filename = await _upload(request)
-    n = await ratings.import_served_file(data, filename, actor=_actor(request))
+    n = await service.import_served(data, filename, actor=_actor(request))
     return Template("assessment/imported.html", context={"month": month, "rows": n, "what": "办件量"})
 
 

@@ -19,6 +19,7 @@ from pingyi.core.rubric import Rubric
 from pingyi.db import write_transaction
 from pingyi.hall import repository as hall
 from pingyi.hall.schemas import DepartmentRecord
+from pingyi.ratings import service as ratings
 from pingyi.settings import REPO_ROOT
 
 from . import repository
@@ -252,3 +253,15 @@ async def import_online(data: bytes, filename: str, month: str, *, actor: str) -
                            {"file": source, "rows": len(good), "departments": [g[1].code for g in good]},
                            in_transaction=True)
     return len(good)
+
+
+async def import_served(data: bytes, filename: str, *, actor: str) -> int:
+    """办件量 through the monthly page / `pingyi month import-served`: the ratings context's import (CSV or XLSX,
+    every row checked), refused first when a month in the file is no longer open (it would change nothing in a
+    closed month's snapshot and mislead the office)."""
+    rows = ratings.parse_served_file(data, filename, Path(filename or "import").name)
+    for month in sorted({r[2] for r in rows}):
+        state = await state_name(month)
+        if state != OPEN:
+            raise StateError(f"文件中的 {month} 已结账，办件量不能再导入；如需更正，请管理员发起更正。")
+    return await ratings.import_served_file(data, filename, actor=actor)
