@@ -467,3 +467,35 @@ def test_a_month_being_closed_refuses_entries_and_a_failed_close_reopens_it(any_
         return after_failure, payload["version"], await service.state_name("2026-11")
 
     assert run_at(s, clock, work) == ("open", 1, "closed")
+
+
+def test_office_upload_of_both_imports_with_csrf_and_row_errors_on_the_page(any_settings):
+    s, clock = any_settings, clock_at(*DEC_3)
+    run_at(s, clock, lambda: seed(s))
+    page = "/office/monthly?month=2026-11&department=D01"
+    online = (SAMPLES / "online-2026-11.csv").read_bytes()
+    with client_for(s, clock=clock) as client:
+        login(client, "insp", "password-1")
+        from .webclient import csrf_from
+
+        token = csrf_from(client.get(page).text)
+        done = client.post("/office/monthly/2026-11/import-online", data={"_csrf_token": token},
+                           files={"file": ("online-2026-11.csv", online, "text/csv")})
+        assert done.status_code == 200 and "已导入 21 行" in done.text
+        xlsx = tabular.xlsx_bytes([["窗口编码", "月份", "办件量"], ["W-D01", "2026-11", 30], ["W-D09", "2026-11", 1]])
+        bad = client.post("/office/monthly/2026-11/import-served", data={"_csrf_token": token},
+                          files={"file": ("served.xlsx", xlsx, "application/octet-stream")})
+        assert bad.status_code == 400 and "第 3 行 窗口编码" in bad.text
+        none = client.post("/office/monthly/2026-11/import-online", data={"_csrf_token": token})
+        assert none.status_code == 400 and "请选择" in none.text
+        forged = client.post("/office/monthly/2026-11/import-online",
+                             files={"file": ("online-2026-11.csv", online, "text/csv")})
+        assert forged.status_code == 403  # no CSRF token
+        ok = client.post("/office/monthly/2026-11/import-served", data={"_csrf_token": token},
+                         files={"file": ("served.xlsx", xlsx[:0] + tabular.xlsx_bytes(
+                             [["窗口编码", "月份", "办件量"], ["W-D01", "2026-11", 30]]), "application/octet-stream")})
+        assert ok.status_code == 200 and "已导入 1 行办件量" in ok.text
+    with client_for(s, clock=clock) as client:
+        login(client, "liaison", "password-1")
+        assert client.get(page).status_code == 403
+    assert len(run_at(s, clock, lambda: repository.online_rows("2026-11"))) == 21

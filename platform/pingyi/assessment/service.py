@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from pingyi import clock
 from pingyi.audit import service as audit
@@ -265,3 +266,17 @@ async def import_served(data: bytes, filename: str, *, actor: str) -> int:
         if state != OPEN:
             raise StateError(f"文件中的 {month} 已结账，办件量不能再导入；如需更正，请管理员发起更正。")
     return await ratings.import_served_file(data, filename, actor=actor)
+
+
+async def close_month(month: str, actor: str, **options: Any) -> dict[str, Any]:
+    """For the demo and other callers: `monthclose.close_month` (admin's month close; see there)."""
+    from . import monthclose
+
+    return await monthclose.close_month(month, actor, **options)
+
+
+async def publish_month(month: str, actor: str) -> int:
+    """For the demo and other callers: `monthclose.publish_month` (publish the month's latest version)."""
+    from . import monthclose
+
+    return await monthclose.publish_month(month, actor)
