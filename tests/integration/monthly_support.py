@@ -53,12 +53,16 @@ _SEQ = {"n": 0}
 
 
 async def rate(terminal: tuple[int, int, int], at: datetime, level: int | None = 5, *, kind: str = "press",
-               flags: str = "", dismissed: bool = False, channel: str = "terminal") -> str:
-    """One rating row (as the ingest stores it) at the UTC instant `at`; returns its event key."""
+               flags: str = "", dismissed: bool = False, channel: str = "terminal",
+               stored_bad: bool | None = None) -> str:
+    """One rating row (as the ingest stores it) at the UTC instant `at`; returns its event key.
+
+    `stored_bad` overrides the stored `bad` column (as if the row had been stored under another rule)."""
     _SEQ["n"] += 1
     seq = _SEQ["n"]
     key = f"mon-{terminal[0]}:e1:{seq}"
     bad = kind == "press" and level is not None and protocol.is_bad(level, "five")
+    bad = bad if stored_bad is None else stored_bad  # a row stored under another rule than today's
     await Rating.insert(Rating(
         event_key=key, terminal=terminal[0], window=terminal[1], department=terminal[2], epoch="e1", seq=seq,
         kind=kind, level=level if kind == "press" else None, scale="five", bad=bad, flags=flags,

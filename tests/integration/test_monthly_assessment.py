@@ -130,6 +130,26 @@ def test_month_bounds_are_local_midnight_and_only_counted_ratings_count(any_sett
     assert inside in " ".join(_item(_row(payload, "D01"), "1.6")["explanation"])
 
 
+def test_bad_rating_keys_follow_the_rule_even_when_the_stored_column_disagrees(any_settings):
+    """The 差评 keys query is narrowed by the stored `bad` column for speed; a row whose column disagrees with
+    bad_sql() (stored under an older rule) must still be listed, and a row the column calls bad but the rule does
+    not must not be."""
+    s, clock = any_settings, clock_at(*DEC_3)
+    t = run_at(s, clock, lambda: seed(s))
+
+    async def work():
+        odd = await rate(t["D03"], local(2026, 11, 4, 9, 0), 1, stored_bad=False)
+        plain = await rate(t["D03"], local(2026, 11, 4, 9, 1), 2)
+        await rate(t["D03"], local(2026, 11, 4, 9, 2), 5, stored_bad=True)
+        start, end = monthclose.bounds("2026-11")
+        facts = {f.department_code: f for f in await ratings_repo.month_rating_facts(start, end, "2026-11")}
+        return odd, plain, facts["D03"]
+
+    odd, plain, d03 = run_at(s, clock, work)
+    assert d03.bad_refs == tuple(sorted((odd, plain)))
+    assert [(c.counted, c.bad) for c in d03.by_channel] == [(3, 2)]
+
+
 def test_served_import_takes_precedence_and_complaints_of_the_month_count(any_settings):
     s, clock = any_settings, clock_at(*DEC_3)
     t = run_at(s, clock, lambda: seed(s))

@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from piccolo.engine.sqlite import SQLiteEngine
-
 from pingyi import clock
-from pingyi.db import current_engine
 from pingyi_terminal import protocol
 
 from .schemas import ChannelCount, DepartmentRatingMonth
@@ -125,25 +122,26 @@ async def upsert_served(window_id: int, month: str, count: int) -> None:
                                              imported_at=now))
 
 
-_REF_SEP = "\x1f"  # joins the 差评 keys inside one aggregate (no event key holds a control character)
-
-
 async def month_rating_facts(start: datetime, end: datetime, month: str) -> list[DepartmentRatingMonth]:
     """Per department: counted ratings and counted 差评 per channel, clean arm events, the counted 差评's keys, and
     the imported 办件量 of `month`, for ratings with `occurred_at` in [start, end) (the caller gives the month's
     bounds in the office's time zone). Flagged presses and dismissed 差评 are not counted (counted_sql); an arm
     event with a flag (e.g. a clock outside the bounds) is not a served transaction.
 
-    One GROUP BY over the month's rows (the counted 差评's keys aggregated in the same scan), one query for the
-    imports; departments without any row are absent."""
-    sqlite = isinstance(current_engine(), SQLiteEngine)
-    keys = "CASE WHEN " + bad_sql() + " AND " + counted_sql() + " THEN event_key END"
-    aggregate = f"group_concat({keys}, {{}})" if sqlite else f"string_agg({keys}, {{}})"
+    One GROUP BY over the month's rows for the counts; the counted 差评's keys from a second query that the index
+    on (bad, dismissed, occurred_at) serves: the stored `bad` column narrows the rows, `bad_sql()` and
+    `counted_sql()` still decide. If the stored column ever disagrees with the rule (a rule changed after rows were
+    stored), the key count would differ from the 差评 count; then the keys are read again without the narrowing."""
     groups = await Rating.raw(
         "SELECT department, channel, kind, " + counted_sql() + " AS counts, " + bad_sql() + " AS is_bad, "
-        "flags = '' AS clean, COUNT(*) AS n, " + aggregate + " AS refs FROM rating "
-        "WHERE occurred_at >= {} AND occurred_at < {} GROUP BY department, channel, kind, 4, 5, 6",
-        _REF_SEP, start, end)
+        "flags = '' AS clean, COUNT(*) AS n FROM rating WHERE occurred_at >= {} AND occurred_at < {} "
+        "GROUP BY department, channel, kind, 4, 5, 6", start, end)
+    keys_sql = ("SELECT department, event_key FROM rating WHERE occurred_at >= {} AND occurred_at < {} AND "
+                + bad_sql() + " AND " + counted_sql())
+    refs = await Rating.raw(keys_sql + " AND bad = {} AND dismissed = {}", start, end, True, False)
+    bad_total = sum(int(g["n"]) for g in groups if g["kind"] == "press" and g["counts"] and g["is_bad"])
+    if len(refs) != bad_total:
+        refs = await Rating.raw(keys_sql, start, end)
     served = await ServedCount.raw(
         'SELECT w.department AS department, w.code AS window_code, s.count AS n FROM served_count s '
         'JOIN service_window w ON w.id = s."window" WHERE s.month = {}', month)
@@ -155,8 +153,6 @@ async def month_rating_facts(start: datetime, end: datetime, month: str) -> list
 
     for g in groups:
         p, n = slot(g["department"]), int(g["n"])
-        if g["refs"]:
-            p["refs"].extend(g["refs"].split(_REF_SEP))
         if g["kind"] == "arm":
             p["arms"] += n if g["clean"] else 0
             continue
@@ -164,6 +160,8 @@ async def month_rating_facts(start: datetime, end: datetime, month: str) -> list
             c = p["channels"].setdefault(g["channel"], [0, 0])
             c[0] += n
             c[1] += n if g["is_bad"] else 0
+    for r in refs:
+        slot(r["department"])["refs"].append(r["event_key"])
     for s in served:
         p = slot(s["department"])
         p["served"] = (p["served"] or 0) + int(s["n"])
