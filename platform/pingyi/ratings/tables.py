@@ -91,3 +91,37 @@ class ServedCount(Table, tablename="served_count"):
     month = Varchar(length=7)
     count = Integer(default=0)
     imported_at = Timestamptz(default=TimestamptzNow())
+
+
+class WindowPoster(Table, tablename="window_poster"):
+    """The secret token printed in a window's QR poster (web channel, docs/rating-rules.md); rotated in place."""
+
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict, unique=True)
+    token = Varchar(length=64, unique=True)
+    issued_at = Timestamptz(default=TimestamptzNow())
+    issued_by = Varchar(length=64, default="")
+    version = Integer(default=1)
+
+
+class WebRating(Table, tablename="web_rating"):
+    """Details of one web rating (its `rating` row has channel="web"): tags, text and the call-back contact, seen
+    only by the office roles that review 差评; device and address are keyed hashes, for the rate limits only."""
+
+    rating = ForeignKey(references=Rating, on_delete=OnDelete.restrict, unique=True)
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict)
+    tags = Varchar(length=64, default="")
+    text = Text(default="")
+    contact = Varchar(length=32, default="")
+    device = Varchar(length=64, index=True)
+    address = Varchar(length=64, index=True)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class ArmClaim(Table, tablename="arm_claim"):
+    """An arm used by a web rating: `arm_key` ("terminal:epoch:seq" of the arm) and `press_key` (the event key of
+    the press that arm admits) are unique, so one arm gives one counted rating across both channels."""
+
+    arm_key = Varchar(length=200, unique=True)
+    press_key = Varchar(length=200, unique=True)
+    rating = ForeignKey(references=Rating, on_delete=OnDelete.restrict)
+    claimed_at = Timestamptz(default=TimestamptzNow())
