@@ -388,6 +388,9 @@ def test_correction_after_publication_is_a_new_version_and_the_page_lists_earlie
     assert doc.version == 2 and doc.reason == "漏录 D05 扣分" and [v.version for v in doc.versions] == [2, 1]
     assert audited == 2
     assert next(r for r in doc.rows if r.code == "D05").total == "105.00"
+    with client_for(s, clock=clock) as public:
+        html = public.get("/monthly/2026-11").text
+    assert "历次公布的版本" in html and "更正理由：漏录 D05 扣分" in html and "公布于 2026-12-03 10:00" in html
 
 
 def _close_and_publish(s, month, clock, *, publish=True, last="D21"):
