@@ -522,3 +522,39 @@ def test_office_upload_of_both_imports_with_csrf_and_row_errors_on_the_page(any_
         login(client, "liaison", "password-1")
         assert client.get(page).status_code == 403
     assert len(run_at(s, clock, lambda: repository.online_rows("2026-11"))) == 21
+
+
+def test_hostile_input_is_escaped_bounded_and_refused(any_settings):
+    """Markup in a reason is shown as text on the public page; an over-long reason, a forged veto ground, a file
+    that is not a spreadsheet, a huge upload and a month that is no month are refused without a 500."""
+    s, clock = any_settings, clock_at(*DEC_3)
+    run_at(s, clock, lambda: seed(s))
+    rubric = _rubric(s)
+
+    async def work():
+        await service.add_entry("2026-11", "D02", "1.1", "1", "<script>alert(1)</script>", actor="insp",
+                                rubric=rubric)
+        with pytest.raises(InvalidInput):
+            await service.add_entry("2026-11", "D02", "1.1", "1", "长" * 501, actor="insp", rubric=rubric)
+        with pytest.raises(InvalidInput):
+            await service.set_veto("2026-11", "D02", "<b>x</b>", "说明", actor="insp")
+        with pytest.raises(InvalidInput):
+            await service.import_online(b"\x00\x01\x02binary", "../../etc/passwd", "2026-11", actor="insp")
+        await monthclose.close_month("2026-11", "boss", rubric=rubric)
+        await monthclose.publish_month("2026-11", "boss")
+
+    run_at(s, clock, work)
+    with client_for(s, clock=clock) as client:
+        html = client.get("/monthly/2026-11").text
+        assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+        for month in ("2026-1", "../2026-11", "2026-11%00", "９９９９-11", "2026-00"):
+            response = client.get(f"/api/v1/monthly/{month}")
+            assert response.status_code in (400, 404), (month, response.status_code)
+        login(client, "insp", "password-1")
+        from .webclient import csrf_from
+
+        token = csrf_from(client.get("/office/monthly?month=2026-12").text)
+        huge = client.post("/office/monthly/2026-12/import-online", data={"_csrf_token": token},
+                           files={"file": ("big.csv", b"a" * (400 * 1024), "text/csv")})
+        assert huge.status_code in (400, 413)
+        assert client.get("/office/monthly?month=abc").status_code == 400
