@@ -22,6 +22,7 @@ CLI_MODULES = (
     "pingyi.publication.cli",
     "pingyi.hall.cli",
     "pingyi.ratings.cli",
+    "pingyi.assessment.cli",
     "pingyi.audit.cli",
 )
 

@@ -50,6 +50,7 @@ CONTROLLER_MODULES = (
     "pingyi.publication.controllers",
     "pingyi.ratings.controllers",
     "pingyi.ratings.live_controllers",
+    "pingyi.assessment.controllers",
 )
 
 # Paths that take no CSRF token and no session: the ballot JSON API is authorised by the card token in its body.

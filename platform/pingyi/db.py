@@ -24,6 +24,7 @@ APP_MODULES = (
     "pingyi.audit.piccolo_app",
     "pingyi.evaluation.piccolo_app",
     "pingyi.complaints.piccolo_app",
+    "pingyi.assessment.piccolo_app",
     "pingyi.publication.piccolo_app",
 )
 

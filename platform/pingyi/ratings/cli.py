@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
     po.set_defaults(handler=_poster)
 
     s = sub.add_parser("served", help="办件量").add_subparsers(dest="served_command", required=True)
-    im = s.add_parser("import", help="导入办件量 CSV（window_code,month,count）")
+    im = s.add_parser("import", help="导入办件量 CSV 或 XLSX（表头：窗口编码,月份,办件量）")
     im.add_argument("file", type=Path)
     im.set_defaults(handler=_served_import)
 
@@ -145,10 +145,10 @@ def _poster(args: Any, settings: Settings) -> int:
 
 def _served_import(args: Any, settings: Settings) -> int:
     try:
-        text = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = args.file.read_bytes()
+    except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc}") from None
-    n = run_db(settings, lambda: service.import_served(text, actor=cli_actor(), source=args.file.name))
+    n = run_db(settings, lambda: service.import_served_file(data, args.file.name, actor=cli_actor()))
     print(f"已导入 {n} 行办件量。")
     return 0
 

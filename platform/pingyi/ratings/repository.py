@@ -8,6 +8,7 @@ from typing import Any
 from pingyi import clock
 from pingyi_terminal import protocol
 
+from .schemas import ChannelCount, DepartmentRatingMonth
 from .tables import Quarantine, Rating, ServedCount, Terminal
 
 
@@ -126,3 +127,54 @@ async def upsert_served(window_id: int, month: str, count: int) -> None:
     else:
         await ServedCount.insert(ServedCount(served_key=key, window=window_id, month=month, count=count,
                                              imported_at=now))
+
+
+async def month_rating_facts(start: datetime, end: datetime, month: str) -> list[DepartmentRatingMonth]:
+    """Per department: counted ratings and counted 差评 per channel, clean arm events, the counted 差评's keys, and
+    the imported 办件量 of `month`, for ratings with `occurred_at` in [start, end) (the caller gives the month's
+    bounds in the office's time zone). Flagged presses and dismissed 差评 are not counted (counted_sql); an arm
+    event with a flag (e.g. a clock outside the bounds) is not a served transaction.
+
+    One GROUP BY over the month's rows for the counts; the counted 差评's keys from a second query that the index
+    on (bad, dismissed, occurred_at) serves: the stored `bad` column narrows the rows, `bad_sql()` and
+    `counted_sql()` still decide. If the stored column ever disagrees with the rule (a rule changed after rows were
+    stored), the key count would differ from the 差评 count; then the keys are read again without the narrowing."""
+    groups = await Rating.raw(
+        "SELECT department, channel, kind, " + counted_sql() + " AS counts, " + bad_sql() + " AS is_bad, "
+        "flags = '' AS clean, COUNT(*) AS n FROM rating WHERE occurred_at >= {} AND occurred_at < {} "
+        "GROUP BY department, channel, kind, 4, 5, 6", start, end)
+    keys_sql = ("SELECT department, event_key FROM rating WHERE occurred_at >= {} AND occurred_at < {} AND "
+                + bad_sql() + " AND " + counted_sql())
+    refs = await Rating.raw(keys_sql + " AND bad = {} AND dismissed = {}", start, end, True, False)
+    bad_total = sum(int(g["n"]) for g in groups if g["kind"] == "press" and g["counts"] and g["is_bad"])
+    if len(refs) != bad_total:
+        refs = await Rating.raw(keys_sql, start, end)
+    served = await ServedCount.raw(
+        'SELECT w.department AS department, w.code AS window_code, s.count AS n FROM served_count s '
+        'JOIN service_window w ON w.id = s."window" WHERE s.month = {}', month)
+    codes = {r["id"]: r["code"] for r in await Rating.raw("SELECT id, code FROM department")}
+    per: dict[int, dict[str, Any]] = {}
+
+    def slot(dept: int) -> dict[str, Any]:
+        return per.setdefault(dept, {"arms": 0, "channels": {}, "refs": [], "served": None, "served_refs": []})
+
+    for g in groups:
+        p, n = slot(g["department"]), int(g["n"])
+        if g["kind"] == "arm":
+            p["arms"] += n if g["clean"] else 0
+            continue
+        if g["counts"]:
+            c = p["channels"].setdefault(g["channel"], [0, 0])
+            c[0] += n
+            c[1] += n if g["is_bad"] else 0
+    for r in refs:
+        slot(r["department"])["refs"].append(r["event_key"])
+    for s in served:
+        p = slot(s["department"])
+        p["served"] = (p["served"] or 0) + int(s["n"])
+        p["served_refs"].append(f"{s['window_code']}={int(s['n'])}")
+    return [DepartmentRatingMonth(
+        department_code=codes[dept], arm_events=p["arms"],
+        by_channel=tuple(ChannelCount(channel=ch, counted=v[0], bad=v[1]) for ch, v in sorted(p["channels"].items())),
+        bad_refs=tuple(sorted(p["refs"])), served=p["served"], served_refs=tuple(sorted(p["served_refs"])))
+        for dept, p in sorted(per.items(), key=lambda kv: codes[kv[0]])]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +9,7 @@ from typing import Any
 
 from pingyi import clock
 from pingyi.audit import service as audit
+from pingyi.catalog import tabular
 from pingyi.core.errors import Conflict, InvalidInput, NotFound
 from pingyi.db import write_transaction
 from pingyi.hall import repository as hall
@@ -79,37 +78,68 @@ async def _write_acl(files: BrokerFiles) -> None:
         provisioning.reload_broker(files.pid_file)
 
 
-def parse_served_csv(text: str, source: str = "CSV") -> list[tuple[int, str, str, int]]:
-    """Rows (line number, window code, month, count). InvalidInput names the first bad line; nothing is partial."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header] != ["window_code", "month", "count"]:
-        raise InvalidInput(f"{source} 第 1 行：表头必须是 window_code,month,count。")
-    rows: list[tuple[int, str, str, int]] = []
+def _month_check(text: str) -> str:
+    if not MONTH_RE.fullmatch(text):
+        raise ValueError(f"{text!r} 应为 YYYY-MM（如 2026-11）")
+    return text
+
+
+# The 办件量 import's columns: Chinese headers, the older English ones still accepted (docs/monthly-assessment.md).
+SERVED_COLUMNS = (tabular.Column("窗口编码", tabular.text_check, ("window_code",)),
+                  tabular.Column("月份", _month_check, ("month",)),
+                  tabular.Column("办件量", tabular.count_check, ("count",)))
+
+
+ServedRow = tuple[int, str, str, int]
+
+
+def _served_table(data: bytes, filename: str, source: str | None) -> tuple[tabular.Table, list[ServedRow]]:
+    table = tabular.read_table(data, filename, SERVED_COLUMNS, source=source)
     seen: dict[tuple[str, str], int] = {}
-    for n, rec in enumerate(reader, start=2):
-        if not rec or all(not c.strip() for c in rec):
-            continue
-        if len(rec) != 3:
-            raise InvalidInput(f"{source} 第 {n} 行：应有 3 列，实有 {len(rec)} 列。")
-        code, month, count = (c.strip() for c in rec)
-        if not MONTH_RE.fullmatch(month):
-            raise InvalidInput(f"{source} 第 {n} 行：月份 {month!r} 应为 YYYY-MM。")
-        if not count.isdigit():
-            raise InvalidInput(f"{source} 第 {n} 行：办件量 {count!r} 应为非负整数。")
+    rows: list[tuple[int, str, str, int]] = []
+    for n, (code, month, count) in table.rows:
         if (code, month) in seen:
-            raise InvalidInput(f"{source} 第 {n} 行：窗口 {code} 的 {month} 与第 {seen[(code, month)]} 行重复。")
+            table.add_error(n, "窗口编码", f"窗口 {code} 的 {month} 与第 {seen[(code, month)]} 行重复")
+            continue
         seen[(code, month)] = n
-        rows.append((n, code, month, int(count)))
+        rows.append((n, code, month, count))
+    return table, rows
+
+
+def parse_served_file(data: bytes, filename: str, source: str | None = None) -> list[tuple[int, str, str, int]]:
+    """Rows (row number, window code, month, count) of a CSV or XLSX file. InvalidInput lists every bad row,
+    column and problem at once; nothing is partial."""
+    table, rows = _served_table(data, filename, source)
+    table.raise_if_errors()
     return rows
 
 
+def _row_number(message: str) -> int:
+    """"第 12 行 …" → 12 (errors are listed in row order)."""
+    digits = message.removeprefix("第 ").split(" ", 1)[0]
+    return int(digits) if digits.isdigit() else 0
+
+
+def parse_served_csv(text: str, source: str = "CSV") -> list[tuple[int, str, str, int]]:
+    """Rows (line number, window code, month, count) of CSV text; see parse_served_file."""
+    return parse_served_file(text.encode("utf-8"), "served.csv", source)
+
+
 async def import_served(text: str, *, actor: str, source: str = "CSV") -> int:
-    rows = parse_served_csv(text, source)
+    return await import_served_file(text.encode("utf-8"), "served.csv", actor=actor, source=source)
+
+
+async def import_served_file(data: bytes, filename: str, *, actor: str, source: str | None = None) -> int:
+    """Import 办件量 from CSV or XLSX: every row is checked (unknown windows too) before anything is written; one
+    transaction; a window's month already imported is replaced."""
+    source = source or filename
+    table, rows = _served_table(data, filename, source)
     ids = await hall.window_ids_by_code(sorted({r[1] for r in rows}))
     for n, code, _, _ in rows:
         if code not in ids:
-            raise InvalidInput(f"{source} 第 {n} 行：窗口 {code!r} 不存在。")
+            table.add_error(n, "窗口编码", f"窗口 {code!r} 不存在")
+    table.errors.sort(key=_row_number)
+    table.raise_if_errors()
     async with write_transaction():
         for _, code, month, count in rows:
             await repository.upsert_served(ids[code], month, count)
