@@ -49,6 +49,7 @@ CONTROLLER_MODULES = (
     "pingyi.complaints.controllers",
     "pingyi.publication.controllers",
     "pingyi.ratings.controllers",
+    "pingyi.ratings.live_controllers",
 )
 
 # Paths that take no CSRF token and no session: the ballot JSON API is authorised by the card token in its body.

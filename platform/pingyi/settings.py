@@ -77,6 +77,16 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
+class WebRatingSettings:
+    """The web channel behind each window's QR poster (SPEC §4; docs/rating-rules.md, "Web channel")."""
+
+    arm_max_age_minutes: int = 30  # an arm older than this is not open to a web rating
+    repeat_minutes: int = 10  # one device rating one window again within this is flagged "repeat"
+    device_hourly_limit: int = 10  # web ratings per device and hour; beyond it: 429, nothing stored
+    address_hourly_limit: int = 60  # web ratings per client address and hour (a hall's Wi-Fi shares one address)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     surveys_dir: Path
@@ -87,6 +97,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     rate_limits: RateLimits = field(default_factory=RateLimits)
     fonts: tuple[str, ...] | None = None  # CJK font files or folders to search (None: the usual system paths)
+    web_rating: WebRatingSettings = field(default_factory=WebRatingSettings)
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database=replace(self.database, url=url))
@@ -136,6 +147,12 @@ class Settings:
                                       for group, default in vars(RateLimits()).items()}),
             fonts=tuple(p for p in env["PINGYI_FONT_PATH"].split(os.pathsep) if p)
             if env.get("PINGYI_FONT_PATH") is not None else None,
+            web_rating=WebRatingSettings(
+                arm_max_age_minutes=_positive(env, "PINGYI_WEB_ARM_MINUTES", 30),
+                repeat_minutes=_positive(env, "PINGYI_WEB_REPEAT_MINUTES", 10),
+                device_hourly_limit=_positive(env, "PINGYI_WEB_LIMIT_DEVICE", 10),
+                address_hourly_limit=_positive(env, "PINGYI_WEB_LIMIT_ADDRESS", 60),
+            ),
         )
 
     def ensure_secret(self) -> Settings:

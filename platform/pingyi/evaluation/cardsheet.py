@@ -18,12 +18,12 @@ import secrets as _secrets
 from pathlib import Path
 from typing import BinaryIO
 
-import qrcode
-import qrcode.constants
-
 from pingyi.core.errors import InvalidInput
 from pingyi.datafiles import private_dir
 from pingyi.render.fonts import MONO_FAMILY, require_cjk_font
+from pingyi.render.qr import draw_qr, qr_matrix
+
+__all__ = ["check_font", "qr_matrix", "sheet_text", "write_card_sheet", "write_card_sheet_pdf"]
 
 A4_INCHES = (8.27, 11.69)
 COLUMNS, ROWS = 2, 4
@@ -98,14 +98,6 @@ def _check_cards(cards: list[tuple[str, str]]) -> None:
 # --------------------------------------------------------------------------------------------- PDF
 
 
-def qr_matrix(data: str) -> list[list[bool]]:
-    """The QR code of `data` as rows of dark (True) modules, with the standard 4-module quiet zone."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    qr.add_data(data)
-    qr.make(fit=True)
-    return qr.get_matrix()
-
-
 def _render_pdf(cards: list[tuple[str, str]], campaign_title: str, year: int, base_url: str, font: Path) -> bytes:
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
@@ -152,10 +144,7 @@ def _render_pdf(cards: list[tuple[str, str]], campaign_title: str, year: int, ba
                 if subtitle:
                     fig.text(cx, at(0.34), subtitle, ha="center", va="top", fontsize=7.5, color="#333333",
                              fontproperties=cjk)
-                ax = fig.add_axes((cx - qr_w / 2, at(0.46 + QR_SIDE_IN), qr_w, qr_h))
-                ax.imshow(qr_matrix(url), cmap="gray_r", vmin=0, vmax=1, interpolation="none",
-                          aspect="equal", resample=False)
-                ax.set_axis_off()
+                draw_qr(fig, (cx - qr_w / 2, at(0.46 + QR_SIDE_IN), qr_w, qr_h), url)
                 below = 0.46 + QR_SIDE_IN
                 fig.text(cx, at(below + 0.02), "卡号", ha="center", va="top", fontsize=7, color="#555555",
                          fontproperties=cjk)

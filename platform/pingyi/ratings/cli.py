@@ -45,6 +45,12 @@ def register(sub: Any) -> None:
     rv.set_defaults(handler=_revoke)
     ls = t.add_parser("list", help="列出终端")
     ls.set_defaults(handler=_list)
+    po = t.add_parser("poster", help="打印窗口扫码评价二维码海报（PDF）")
+    po.add_argument("--window", required=True, help="window code")
+    po.add_argument("--size", choices=("A4", "A5"), default="A4")
+    po.add_argument("--out", type=Path, required=True, help="PDF file to write")
+    po.add_argument("--rotate", action="store_true", help="更换二维码：旧海报立即失效（记入审计）")
+    po.set_defaults(handler=_poster)
 
     s = sub.add_parser("served", help="办件量").add_subparsers(dest="served_command", required=True)
     im = s.add_parser("import", help="导入办件量 CSV（window_code,month,count）")
@@ -111,6 +117,29 @@ def _list(args: Any, settings: Settings) -> int:
     for r in rows:
         state = "revoked" if r["revoked"] else ("online" if r["online"] else "offline")
         print(f"{r['terminal_id']}\t{r['window_code']}\t{state}\t{r['last_seen'] or '-'}\t{r['outbox_depth']}")
+    return 0
+
+
+def _poster(args: Any, settings: Settings) -> int:
+    from . import poster, web_rating
+
+    async def work() -> bytes:
+        if args.rotate:
+            await web_rating.rotate(args.window, cli_actor())
+        window, record = await web_rating.poster(args.window, cli_actor())
+        return poster.render_poster(department=window.department_name,
+                                    window=f"{window.window_code} {window.window_name}", scale=window.scale,
+                                    url=web_rating.rating_url(settings.http.public_base_url, record.token),
+                                    size=args.size, fonts=settings.fonts, hall=window.hall_name)
+
+    pdf = run_db(settings, work)
+    try:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pdf)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc}") from None
+    print(f"已生成窗口 {args.window} 的扫码评价海报：{args.out}")
     return 0
 
 

@@ -12,8 +12,10 @@ from litestar.response import Redirect, Template
 from pingyi.web.guards import admin_only, current_user, requires
 from pingyi_terminal import protocol
 
-from . import service
+from . import service, web_rating
+from .channels import CHANNEL_LABELS
 from .schemas import DismissForm
+from .web_controllers import WEB_ROUTES
 
 # The labels are protocol's (the one definition of the scales), never a copy.
 LEVEL_LABELS = protocol.SCALES
@@ -22,13 +24,15 @@ LEVEL_LABELS = protocol.SCALES
 @get("/office/terminals", guards=[requires("inspector")])
 async def fleet_page(request: Request) -> Template:
     rows = await service.fleet()
-    return Template("ratings/fleet.html", context={"terminals": rows})
+    return Template("ratings/fleet.html", context={"terminals": rows, "CHANNEL_LABELS": CHANNEL_LABELS,
+                                                   "posters": await web_rating.posters()})
 
 
 @get("/office/bad-ratings", guards=[requires("inspector")])
 async def bad_ratings_page() -> Template:
     data = await service.bad_queue()
-    return Template("ratings/bad_ratings.html", context={**data, "labels": LEVEL_LABELS, "error": None})
+    return Template("ratings/bad_ratings.html", context={**data, "labels": LEVEL_LABELS, "error": None,
+                                                         "CHANNEL_LABELS": CHANNEL_LABELS, "TAGS": web_rating.TAGS})
 
 
 @post("/office/bad-ratings/{rating_id:int}/dismiss", guards=[admin_only])
@@ -44,4 +48,4 @@ async def quarantine_page() -> Template:
     return Template("ratings/quarantine.html", context={"rows": await service.quarantine()})
 
 
-ROUTES = [fleet_page, bad_ratings_page, dismiss_bad_rating, quarantine_page]
+ROUTES = [fleet_page, bad_ratings_page, dismiss_bad_rating, quarantine_page, *WEB_ROUTES]

@@ -54,30 +54,37 @@ async def fleet(since: datetime) -> list[dict[str, Any]]:
         'JOIN department d ON d.id = w.department ORDER BY d.sort_order, d.code, w.code, t.terminal_id')
     counts = await Rating.raw(
         'SELECT "window" AS window_id, kind, ' + counted_sql() + ' AS counts, ' + bad_sql() + ' AS is_bad, '
-        "flags <> '' AS flagged, COUNT(*) AS n FROM rating WHERE occurred_at >= {} "
-        'GROUP BY "window", kind, 3, 4, 5', since)
-    per: dict[int, dict[str, int]] = {}
+        "flags <> '' AS flagged, channel, COUNT(*) AS n FROM rating WHERE occurred_at >= {} "
+        'GROUP BY "window", kind, 3, 4, 5, channel', since)
+    per: dict[int, dict[str, Any]] = {}
     for c in counts:
-        p = per.setdefault(c["window_id"], {"presses": 0, "counted": 0, "bad": 0, "arms": 0, "flagged": 0})
+        p = per.setdefault(c["window_id"], _today())
         n = int(c["n"])
         if c["kind"] == "arm":
             p["arms"] += n
             continue
-        p["presses"] += n
-        if c["counts"]:
-            p["counted"] += n
-            if c["is_bad"]:
-                p["bad"] += n
-        elif c["flagged"]:
-            p["flagged"] += n
+        ch = p["by_channel"].setdefault(c["channel"], {"presses": 0, "counted": 0, "bad": 0, "flagged": 0})
+        for target in (p, ch):
+            target["presses"] += n
+            if c["counts"]:
+                target["counted"] += n
+                if c["is_bad"]:
+                    target["bad"] += n
+            elif c["flagged"]:
+                target["flagged"] += n
     for r in rows:
-        r["today"] = per.get(r["window_id"], {"presses": 0, "counted": 0, "bad": 0, "arms": 0, "flagged": 0})
+        r["today"] = per.get(r["window_id"], _today())
     return rows
+
+
+def _today() -> dict[str, Any]:
+    """Today's figures of one window; `by_channel` tells them apart per rating channel (channels.CHANNELS)."""
+    return {"presses": 0, "counted": 0, "bad": 0, "arms": 0, "flagged": 0, "by_channel": {}}
 
 
 async def bad_queue(limit: int = 200) -> list[dict[str, Any]]:
     return await Rating.raw(
-        'SELECT r.id, r.event_key, r.level, r.scale, r.occurred_at, r.time_source, r.received_at, '
+        'SELECT r.id, r.event_key, r.level, r.scale, r.occurred_at, r.time_source, r.received_at, r.channel, '
         'w.code AS window_code, w.name AS window_name, d.name AS department_name '
         'FROM rating r JOIN service_window w ON w.id = r."window" JOIN department d ON d.id = r.department '
         'WHERE ' + bad_sql("r") + ' AND ' + counted_sql("r") + ' ORDER BY r.occurred_at DESC LIMIT {}',
@@ -87,7 +94,7 @@ async def bad_queue(limit: int = 200) -> list[dict[str, Any]]:
 async def recently_dismissed(limit: int = 50) -> list[dict[str, Any]]:
     return await Rating.raw(
         'SELECT r.id, r.level, r.scale, r.occurred_at, r.dismiss_reason, r.dismissed_by, r.dismissed_at, '
-        'w.name AS window_name FROM rating r JOIN service_window w ON w.id = r."window" '
+        'r.channel, w.name AS window_name FROM rating r JOIN service_window w ON w.id = r."window" '
         'WHERE r.dismissed = {} ORDER BY r.dismissed_at DESC LIMIT {}', True, limit)
 
 

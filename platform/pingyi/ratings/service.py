@@ -16,7 +16,7 @@ from pingyi.db import write_transaction
 from pingyi.hall import repository as hall
 from pingyi_terminal import protocol
 
-from . import provisioning, repository
+from . import channels, provisioning, repository, web_repository
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -141,7 +141,10 @@ async def fleet() -> list[dict[str, Any]]:
 
 
 async def bad_queue() -> dict[str, Any]:
-    return {"queue": await repository.bad_queue(), "dismissed": await repository.recently_dismissed()}
+    """The 差评 queue with the web details (tags, text, call-back contact) of web ratings, for the office only."""
+    queue = await repository.bad_queue()
+    web = await web_repository.details([r["id"] for r in queue if r.get("channel") == channels.WEB])
+    return {"queue": queue, "dismissed": await repository.recently_dismissed(), "web": web}
 
 
 async def quarantine() -> list[dict[str, Any]]:

@@ -91,3 +91,58 @@ class ServedCount(Table, tablename="served_count"):
     month = Varchar(length=7)
     count = Integer(default=0)
     imported_at = Timestamptz(default=TimestamptzNow())
+
+
+class WindowPoster(Table, tablename="window_poster"):
+    """The secret token printed in a window's QR poster (web channel, docs/rating-rules.md); rotated in place."""
+
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict, unique=True)
+    token = Varchar(length=64, unique=True)
+    issued_at = Timestamptz(default=TimestamptzNow())
+    issued_by = Varchar(length=64, default="")
+    version = Integer(default=1)
+
+
+class WebRating(Table, tablename="web_rating"):
+    """Details of one web rating (its `rating` row has channel="web"): tags, text and the call-back contact, seen
+    only by the office roles that review 差评; device and address are keyed hashes, for the rate limits only."""
+
+    rating = ForeignKey(references=Rating, on_delete=OnDelete.restrict, unique=True)
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict)
+    tags = Varchar(length=64, default="")
+    text = Text(default="")
+    contact = Varchar(length=32, default="")
+    device = Varchar(length=64, index=True)
+    address = Varchar(length=64, index=True)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class ArmClaim(Table, tablename="arm_claim"):
+    """An arm used by a web rating: `arm_key` ("terminal:epoch:seq" of the arm) and `press_key` (the event key of
+    the press that arm admits) are unique, so one arm gives one counted rating across both channels."""
+
+    arm_key = Varchar(length=200, unique=True)
+    press_key = Varchar(length=200, unique=True)
+    rating = ForeignKey(references=Rating, on_delete=OnDelete.restrict)
+    claimed_at = Timestamptz(default=TimestamptzNow())
+
+
+class Alert(Table, tablename="rating_alert"):
+    """A live alert of one window (SPEC §4 "Alerts"; ratings/alerts.py): raised by the ingest and web ratings,
+    acknowledged by a person with a note. `open_key` is the window id while the alert is open and NULL once
+    acknowledged: a unique index, so whichever worker raises first wins and a window never has two open alerts."""
+
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict)
+    department = ForeignKey(references=Department, on_delete=OnDelete.restrict)
+    open_key = Varchar(length=24, null=True, default=None, unique=True)
+    raised_at = Timestamptz()
+    first_rating_at = Timestamptz()
+    last_rating_at = Timestamptz()
+    ratings = Integer()
+    bad = Integer()
+    min_ratings = Integer()
+    window_minutes = Integer()
+    bad_percent = Integer()
+    acknowledged_at = Timestamptz(null=True, default=None)
+    acknowledged_by = Varchar(length=64, default="")
+    note = Text(default="")

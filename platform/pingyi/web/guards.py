@@ -18,6 +18,7 @@ PUBLIC_ROUTES = frozenset({
     "/bulletin/{year:int}", "/api/v1/bulletin/{year:int}", "/receipt",
     "/complaints/new", "/complaints/track", "/api/v1/complaints", "/api/v1/complaints/{code:str}",
     "/api/v1/departments",
+    "/r/{token:str}", "/r/{token:str}/done",  # the web rating behind a window's QR poster
     "/schema", "/health",
 })
 

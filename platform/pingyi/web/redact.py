@@ -23,6 +23,7 @@ SECRET_PATHS = (
     re.compile(r"^/api/v1/complaints/[^/]+"),
     re.compile(r"^/office/complaints/[^/]+"),
     re.compile(r"^/complaints/track/[^/]+"),
+    re.compile(r"^/r/[^/]+"),  # a window's poster token (web rating channel)
 )
 _B32 = "[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]"
 # A card token (26 characters, grouped by 5 on the card) and a tracking code (C- and 16 characters, grouped by 4),

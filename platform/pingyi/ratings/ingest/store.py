@@ -17,6 +17,7 @@ from pingyi.core import clockfix
 from pingyi.core.clockfix import BootOffset
 from pingyi.db import write_transaction
 
+from .. import alerts, web_rating
 from ..tables import Quarantine, Rating, Terminal
 from .validate import MAX_WALL_MS, SHAPES, KnownTerminal, SortedBatch
 
@@ -80,11 +81,14 @@ class BatchStore:
                 inserted = int(status.rsplit(" ", 1)[1])  # "INSERT 0 <n>": rows new (the rest were stored)
             elif batch.events:
                 inserted = await self._insert_ratings_sqlite(batch)
+            if batch.events:
+                await web_rating.after_ingest(batch)  # presses of an arm the web used first: flagged (web channel)
             for (pk, boot), offset in retime:
                 await self._retime(pk, boot, offset)
             await self._update_terminals(batch)
         self._boots.update(self._pending)
         self._pending = {}
+        await alerts.check({se.terminal.window_pk for se in batch.events.values()}, clock.now())  # SPEC §4 alerts
         return inserted
 
     def _boot(self, key: tuple[int, str]) -> BootOffset | None:
