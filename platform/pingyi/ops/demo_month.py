@@ -147,6 +147,23 @@ def plans_for(departments: list, terminals: dict[str, str], bias: dict[str, floa
     return plans
 
 
+DEMO_HALL = ("H01", "县政务服务中心")
+
+
+async def _demo_hall(window_codes: list[str]) -> None:
+    """The demo county's one hall, holding every demo window (the live dashboard groups by hall)."""
+    from pingyi.hall import repository as hall_repository
+    from pingyi.hall import service as hall_service
+
+    code, name = DEMO_HALL
+    if await hall_repository.hall_by_code(code) is None:
+        await hall_service.add_hall(code, name, "demo")
+    for window_code in window_codes:
+        window = await hall_repository.window_by_code(window_code)
+        if window is not None and window.hall_id is None:
+            await hall_service.assign_window(window_code, code, "demo")
+
+
 async def prepare(settings, month: str) -> tuple[list[Plan], list[date]] | None:  # type: ignore[no-untyped-def]
     """Windows and terminals for every department; None when the month is already closed (nothing to do)."""
     from pingyi.assessment import service as assessment
@@ -161,6 +178,7 @@ async def prepare(settings, month: str) -> tuple[list[Plan], list[date]] | None:
         return None
     departments = list(load_catalog(settings.surveys_dir).departments)
     pairs = await seed_demo_windows([d.code for d in departments], count=len(departments), prefix="demo")
+    await _demo_hall([w for _, w in pairs])
     by_window = {w: t for t, w in pairs}
     terminals = {d.code: by_window[f"W-{d.code}"[:16]] for d in departments if f"W-{d.code}"[:16] in by_window}
     first, nxt = month_first_days(month)
