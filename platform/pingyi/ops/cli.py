@@ -81,6 +81,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         from .demo_terminals import start_terminal_demo
 
         children = start_terminal_demo(settings)
+        if children:
+            from .demo_month import run_demo_month
+
+            for line in run_demo_month(settings):
+                print(line)
     url = settings.http.public_base_url
     print("")
     print(f"  pingyi 已启动：{url}/")

@@ -7,6 +7,7 @@ runs Mosquitto in production anyway, and one broker configuration is tested.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from pingyi.settings import Settings
 
 DEMO_TERMINALS = 4
 PREFIX = "demo"
+DEMO_MAX_AGE_DAYS = 70
 
 
 def broker_reachable(host: str, port: int) -> bool:
@@ -53,9 +55,11 @@ def start_terminal_demo(settings: Settings) -> list[subprocess.Popen]:
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     bindir = Path(sys.executable).parent
+    # The demo replays last month through this worker (ops/demo_month.py): its first day may be 62 days back.
+    env = {**os.environ, "PINGYI_MAX_OFFLINE_DAYS": os.environ.get("PINGYI_MAX_OFFLINE_DAYS", str(DEMO_MAX_AGE_DAYS))}
     ingest = subprocess.Popen(
         [sys.executable, "-m", "pingyi", "ingest", "--client-id", "demo-ingest-1", "--session-expiry", "3600"],
-        stdout=(logs / "ingest.log").open("ab"), stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        stdout=(logs / "ingest.log").open("ab"), stderr=subprocess.STDOUT, preexec_fn=_die_with_parent, env=env)
     terminal_cmd = str(bindir / "pingyi-terminal") if (bindir / "pingyi-terminal").exists() \
         else shutil.which("pingyi-terminal") or "pingyi-terminal"
     simulator = subprocess.Popen(
