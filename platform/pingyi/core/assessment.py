@@ -297,8 +297,9 @@ def _rating_item(item: RubricItem, dm: DepartmentMonth,
         lines.append(f"参评率：当月无服务人次（{source}为 0），参评部分 0 分")
     else:
         band = "高于 80%" if part > 0 else ("低于 50%" if part < 0 else "在 50%–80% 之间")
+        signed = f"{part:+d}" if part else "0"
         lines.append(f"参评率：计入评价 {r.counted} ÷ 服务人次 {served}（{source}）= {percent(r.counted, served, 2)}%，"
-                     f"{band}，参评部分 {part:+d} 分")
+                     f"{band}，参评部分 {signed} 分")
     if r.by_channel:
         parts = [f"{channel_labels.get(ch, ch)} {n} 次（差评 {b}）" for ch, n, b in r.by_channel]
         lines.append("其中 " + "、".join(parts))
@@ -443,10 +444,12 @@ def assess_month(rubric: Rubric, month: str, departments: Sequence[DepartmentMon
     passed_over = [s[0] for s in scored if s[0].veto_reason is not None and s[0].code in would_be]
     substitutes = [s[0] for s in scored if s[0].code in excellent and s[0].code not in would_be]
     month_notes: list[str] = []
-    sub_text = "、".join(f"{d.name}（{d.code}）" for d in substitutes) or "无"
+    # No substitute happens exactly when the third place was tied: enough 优秀 remain without the vetoed one.
+    sub_text = ("由 " + "、".join(f"{d.name}（{d.code}）" for d in substitutes) + " 依次递补" if substitutes
+                else "并列第三名的单位已足三名，无需递补")
     for d in passed_over:
-        month_notes.append(f"{d.name}（{d.code}）本月被一票否决（{d.veto_reason}），不能评为优秀窗口单位；"
-                           f"依次递补：{sub_text}。")
+        reason = (d.veto_reason or "").rstrip("。")
+        month_notes.append(f"{d.name}（{d.code}）本月被一票否决（{reason}），不能评为优秀窗口单位；{sub_text}。")
     if lowest is not None and not poor:
         month_notes.append("本月最低总分已达到优秀窗口单位的分数线，不评较差窗口单位。")
 

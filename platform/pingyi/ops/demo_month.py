@@ -204,8 +204,15 @@ async def finish(settings, month: str) -> list[str]:  # type: ignore[no-untyped-
                                    rubric=rubric)
         await assessment.add_entry(month, dept.code, "2.1", "3", "1 件业务超承诺时限办结。", actor="inspector",
                                    rubric=rubric)
-    for dept in strong[:5]:
-        await assessment.add_entry(month, dept.code, "3.1", "5", "收到群众锦旗 1 面。", actor="inspector",
+    rng = random.Random(int(month.replace("-", "")))
+    findings = (("1.2", "上班时间准备工作未完毕 1 人次。"), ("1.3", "台面不整洁。"), ("1.5", "未按时报送材料 1 次。"),
+                ("2.2", "一件材料退回补正。"), ("2.6", "一次回复不及时。"))
+    for dept in departments:  # ordinary inspection findings: small, varied deductions
+        for item_id, reason in rng.sample(findings, rng.randint(0, 2)):
+            points = rng.choice(("0.5", "1", "1.5", "2"))
+            await assessment.add_entry(month, dept.code, item_id, points, reason, actor="inspector", rubric=rubric)
+    for n, dept in enumerate(strong[:5]):
+        await assessment.add_entry(month, dept.code, "3.1", str(8 - n), "收到群众锦旗、表扬信。", actor="inspector",
                                    rubric=rubric)
     if len(strong) > 3:
         await assessment.set_veto(month, strong[0].code, "call_skipping", "督查发现窗口压号不叫 1 次（录像核实）。",

@@ -307,3 +307,20 @@ def test_no_poor_when_the_lowest_total_reaches_the_cutoff_even_if_vetoed() -> No
     result = a.assess_month(RUBRIC, MONTH, deps)
     assert awards(result) == {"A": a.EXCELLENT, "B": a.EXCELLENT, "C": a.EXCELLENT, "D": None}
     assert any("不评较差" in n for n in result.notes)
+
+
+def test_a_tie_for_third_means_no_substitute_and_the_note_says_so() -> None:
+    deps = [with_total("A", "0", veto="压号不叫：录像核实。"), with_total("B", "1"), with_total("C", "2"),
+            with_total("D", "2"), with_total("E", "9")]
+    result = a.assess_month(RUBRIC, MONTH, deps)
+    assert {c for c, aw in awards(result).items() if aw == a.EXCELLENT} == {"B", "C", "D"}
+    assert result.notes == ("单位A（A）本月被一票否决（压号不叫：录像核实），不能评为优秀窗口单位；"
+                            "并列第三名的单位已足三名，无需递补。",)
+
+
+def test_participation_explanation_reads_zero_without_sign() -> None:
+    row = one(dm("D01", ratings=a.RatingFacts(counted=60, arm_events=100)))
+    assert "在 50%–80% 之间，参评部分 0 分" in item(row, "1.6").explanation[0]
+    row = one(dm("D01", ratings=a.RatingFacts(counted=90, arm_events=100)))
+    assert item(row, "1.6").explanation[0].startswith("参评率：计入评价 90 ÷ 服务人次 100")
+    assert "参评部分 +5 分" in item(row, "1.6").explanation[0]
