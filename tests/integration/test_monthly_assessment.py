@@ -21,6 +21,7 @@ from pingyi.core.assessment import LADDER_LABELS
 from pingyi.core.errors import Conflict, InvalidInput, StateError
 from pingyi.ratings import repository as ratings_repo
 from pingyi.ratings import service as ratings
+from pingyi.ratings.tables import ServedCount
 
 from .monthly_support import clock_at, local, rate, run_at, seed
 from .webclient import client_for, login, post_form
@@ -461,6 +462,13 @@ def test_cli_month_commands_and_exit_2_on_bad_input(sqlite_settings, tmp_path):
     assert pingyi("close", "--month", "2026-11").returncode == 0
     assert pingyi("publish", "--month", "2026-11").returncode == 0
     assert pingyi("publish", "--month", "2026-11").returncode == 2
+    # 办件量 for the closed month is refused by both spellings of the import, with one line and nothing stored
+    before = run_at(s, SystemClock("Asia/Shanghai"), lambda: ServedCount.raw("SELECT count(*) AS n FROM served_count"))  # type: ignore[arg-type]
+    for argv in (["month", "import-served"], ["served", "import"]):
+        late = subprocess.run([sys.executable, "-m", "pingyi", *argv, str(SAMPLES / "served-2026-11.csv")], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert late.returncode == 2 and "已结账" in late.stderr and late.stderr.count("\n") == 1, (argv, late.stderr)
+    assert run_at(s, SystemClock("Asia/Shanghai"), lambda: ServedCount.raw("SELECT count(*) AS n FROM served_count")) == before  # type: ignore[arg-type]
     shown = pingyi("show", "--month", "2026-11")
     assert shown.returncode == 0 and "第 1 版" in shown.stdout and "D01" in shown.stdout
     rows = run_at(s, SystemClock("Asia/Shanghai"), lambda: OnlineImport.count())  # type: ignore[arg-type]

@@ -24,6 +24,11 @@ def register(sub: Any) -> None:
     srv = m.add_parser("import-served", help="导入办件量（CSV/XLSX：窗口编码,月份,办件量）；同 `pingyi served import`")
     srv.add_argument("file", type=Path)
     srv.set_defaults(handler=_import_served)
+    # The older spelling, kept for scripts: the same import, with the same refusal of a month no longer open.
+    served = sub.add_parser("served", help="办件量").add_subparsers(dest="served_command", required=True)
+    alias = served.add_parser("import", help="导入办件量 CSV 或 XLSX（表头：窗口编码,月份,办件量）")
+    alias.add_argument("file", type=Path)
+    alias.set_defaults(handler=_import_served)
     close = m.add_parser("close", help="结账：生成不可修改的月度考核版本（含输入摘要）")
     close.add_argument("--month", required=True)
     close.add_argument("--reason", default="", help="更正理由（重新结账时）")

@@ -1,4 +1,5 @@
-"""Interface layer: `pingyi ingest`, `pingyi terminals …`, `pingyi served import` (SPEC §4)."""
+"""Interface layer: `pingyi ingest`, `pingyi terminals …` (SPEC §4). `pingyi served import` is registered
+by the assessment context, which refuses 办件量 for a closed month."""
 
 from __future__ import annotations
 
@@ -51,11 +52,6 @@ def register(sub: Any) -> None:
     po.add_argument("--out", type=Path, required=True, help="PDF file to write")
     po.add_argument("--rotate", action="store_true", help="更换二维码：旧海报立即失效（记入审计）")
     po.set_defaults(handler=_poster)
-
-    s = sub.add_parser("served", help="办件量").add_subparsers(dest="served_command", required=True)
-    im = s.add_parser("import", help="导入办件量 CSV 或 XLSX（表头：窗口编码,月份,办件量）")
-    im.add_argument("file", type=Path)
-    im.set_defaults(handler=_served_import)
 
 
 def _broker_args(p: argparse.ArgumentParser) -> None:
@@ -140,16 +136,6 @@ def _poster(args: Any, settings: Settings) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc}") from None
     print(f"已生成窗口 {args.window} 的扫码评价海报：{args.out}")
-    return 0
-
-
-def _served_import(args: Any, settings: Settings) -> int:
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc}") from None
-    n = run_db(settings, lambda: service.import_served_file(data, args.file.name, actor=cli_actor()))
-    print(f"已导入 {n} 行办件量。")
     return 0
 
 
