@@ -463,12 +463,15 @@ def test_cli_month_commands_and_exit_2_on_bad_input(sqlite_settings, tmp_path):
     assert pingyi("publish", "--month", "2026-11").returncode == 0
     assert pingyi("publish", "--month", "2026-11").returncode == 2
     # 办件量 for the closed month is refused by both spellings of the import, with one line and nothing stored
-    before = run_at(s, SystemClock("Asia/Shanghai"), lambda: ServedCount.raw("SELECT count(*) AS n FROM served_count"))  # type: ignore[arg-type]
+    def served_rows():
+        return ServedCount.raw("SELECT count(*) AS n FROM served_count")
+
+    before = run_at(s, SystemClock("Asia/Shanghai"), served_rows)  # type: ignore[arg-type]
     for argv in (["month", "import-served"], ["served", "import"]):
         late = subprocess.run([sys.executable, "-m", "pingyi", *argv, str(SAMPLES / "served-2026-11.csv")], env=env,
                               capture_output=True, text=True, timeout=120)
         assert late.returncode == 2 and "已结账" in late.stderr and late.stderr.count("\n") == 1, (argv, late.stderr)
-    assert run_at(s, SystemClock("Asia/Shanghai"), lambda: ServedCount.raw("SELECT count(*) AS n FROM served_count")) == before  # type: ignore[arg-type]
+    assert run_at(s, SystemClock("Asia/Shanghai"), served_rows) == before  # type: ignore[arg-type]
     shown = pingyi("show", "--month", "2026-11")
     assert shown.returncode == 0 and "第 1 版" in shown.stdout and "D01" in shown.stdout
     rows = run_at(s, SystemClock("Asia/Shanghai"), lambda: OnlineImport.count())  # type: ignore[arg-type]
