@@ -24,7 +24,7 @@ from pingyi.core.errors import InvalidInput
 from pingyi.datafiles import private_dir
 from pingyi.render import pdf
 from pingyi.render.fonts import require_cjk_font
-from pingyi.render.qr import CARD_MASK, qr_matrix
+from pingyi.render.qr import CARD_MASK, qr_matrix, qr_version
 
 __all__ = ["check_font", "qr_matrix", "render_card_sheet", "sheet_text", "write_card_sheet", "write_card_sheet_pdf"]
 
@@ -124,6 +124,7 @@ def _render_pdf(cards: list[tuple[str, str]], campaign_title: str, year: int, ba
     cell_h = (bottom - top) / ROWS
     qr_side = QR_SIDE_IN * MM
     instruction = INSTRUCTION_TYPE.format(base_url=base_url)
+    versions: dict[int, int] = {}  # URL length → QR version (a sheet's URLs all have one length)
 
     doc = pdf.document(font, title=title)
     for page in range(pages):
@@ -144,7 +145,8 @@ def _render_pdf(cards: list[tuple[str, str]], campaign_title: str, year: int, ba
             pdf.text_at(doc, cx, y1 + 0.14 * MM, title, size=11.5)
             if subtitle:
                 pdf.text_at(doc, cx, y1 + 0.34 * MM, subtitle, size=7.5, gray=51)
-            pdf.qr(doc, cx - qr_side / 2, y1 + 0.46 * MM, qr_side, qr_matrix(url, mask=CARD_MASK))
+            version = versions.get(len(url)) or versions.setdefault(len(url), qr_version(url))
+            pdf.qr(doc, cx - qr_side / 2, y1 + 0.46 * MM, qr_side, qr_matrix(url, mask=CARD_MASK, version=version))
             below = y1 + (0.46 + QR_SIDE_IN) * MM
             pdf.text_at(doc, cx, below + 0.02 * MM, "卡号", size=7, gray=85)
             pdf.text_at(doc, cx, below + 0.15 * MM, code, size=10.5, family=pdf.MONO, bold=True)

@@ -38,9 +38,24 @@ A4 = Paper("A4", 210.0, 297.0)
 A5 = Paper("A5", 148.0, 210.0)
 
 
-def document(font: Path, *, title: str, paper: Paper = A4) -> FPDF:
+class Document(FPDF):
+    """An fpdf2 document that remembers the widths of the texts it centred (the same lines recur on every card)."""
+
+    def __init__(self, paper: Paper) -> None:
+        super().__init__(orientation="P", unit="mm", format=(paper.width, paper.height))
+        self.widths: dict[tuple[str, str, float, str], float] = {}
+
+    def centred_width(self, family: str, style: str, size: float, text: str) -> float:
+        key = (family, style, size, text)
+        width = self.widths.get(key)
+        if width is None:
+            width = self.widths[key] = self.get_string_width(text)
+        return width
+
+
+def document(font: Path, *, title: str, paper: Paper = A4) -> Document:
     """A new PDF with the CJK font embedded (subset at output) and no automatic page breaks."""
-    pdf = FPDF(orientation="P", unit="mm", format=(paper.width, paper.height))
+    pdf = Document(paper)
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     pdf.add_font(CJK, fname=str(font))  # a .ttc's first face; WenQuanYi Micro Hei and Noto Sans CJK SC both
@@ -56,12 +71,14 @@ def text_at(pdf: FPDF, x: float, top: float, text: str, *, size: float, family: 
     """Draw one line whose top edge is `top` mm; `x` is its centre (align="center") or its left edge."""
     style = "B" if bold and family != CJK else ""  # the CJK font has one weight; bold is for the base-14 fonts
     pdf.set_font(family, style, size)
+    if align == "center":
+        x -= (pdf.centred_width(family, style, size, text) if isinstance(pdf, Document)
+              else pdf.get_string_width(text)) / 2
     if rgb is None:
         pdf.set_text_color(gray)
     else:
         pdf.set_text_color(*rgb)
-    left = x - pdf.get_string_width(text) / 2 if align == "center" else x
-    pdf.text(left, top + size * PT_MM * ASCENT, text)
+    pdf.text(x, top + size * PT_MM * ASCENT, text)
 
 
 def dashed_line(pdf: FPDF, x1: float, y1: float, x2: float, y2: float, *, gray: int = 153) -> None:

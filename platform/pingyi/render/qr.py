@@ -13,9 +13,19 @@ import qrcode.constants
 CARD_MASK = 0  # the mask of every card-sheet code: fixed, for speed; the scan tests read every code back
 
 
-def qr_matrix(data: str, mask: int | None = None) -> list[list[bool]]:
-    """The QR code of `data` as rows of dark (True) modules, with the standard 4-module quiet zone."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, mask_pattern=mask)
+def qr_version(data: str) -> int:
+    """The smallest QR version (size) that holds `data` at level M; every card of a sheet has the same length."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     qr.add_data(data)
-    qr.make(fit=True)
+    return int(qr.best_fit())
+
+
+def qr_matrix(data: str, mask: int | None = None, version: int | None = None) -> list[list[bool]]:
+    """The QR code of `data` as rows of dark (True) modules, with the standard 4-module quiet zone.
+
+    `version` given (from qr_version of data of the same length) skips the encoder's search for the size."""
+    qr = qrcode.QRCode(version=version, error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
+                       mask_pattern=mask)
+    qr.add_data(data)
+    qr.make(fit=version is None)
     return qr.get_matrix()
