@@ -90,6 +90,11 @@ def dashed_line(pdf: FPDF, x1: float, y1: float, x2: float, y2: float, *, gray: 
     pdf.set_dash_pattern()
 
 
+def raw_writer(pdf: FPDF) -> Any:
+    """fpdf2's writer of raw page content (`_out`), or None should a release drop it: qr() then uses rect()."""
+    return getattr(pdf, "_out", None)
+
+
 def qr(pdf: FPDF, x: float, y: float, side: float, matrix: list[list[bool]]) -> None:
     """Draw a QR module matrix (quiet zone included) as a `side` mm square with its top-left corner at (x, y)."""
     n = len(matrix)
@@ -106,7 +111,7 @@ def qr(pdf: FPDF, x: float, y: float, side: float, matrix: list[list[bool]]) -> 
             while col < n and row[col]:
                 col += 1
             runs.append((x + start * module, top, (col - start) * module))
-    raw: Any = getattr(pdf, "_out", None)
+    raw = raw_writer(pdf)
     if raw is None:  # an fpdf2 without the raw content writer: the public (slower) call draws the same page
         pdf.set_fill_color(0)
         for left, top, width in runs:
