@@ -160,9 +160,14 @@ def test_progress_moves_page_by_page_and_a_failure_is_shown(sqlite_settings, mon
         page = client.get(f"/office/campaigns/2027/cards/{job}")
         assert "已完成 8 / 20 张" in page.text and 'http-equiv="refresh"' in page.text
         assert client.get(f"/office/campaigns/2027/cards/{job}/cards.pdf").status_code == 404  # not yet
+        second = _start(client, 2027, 4)  # one sheet at a time: the second waits for the first
+        assert client.get(f"/office/campaigns/2027/cards/{second}/status").json()["state"] == "queued"
+        assert "排队中" in client.get(f"/office/campaigns/2027/cards/{second}").text
         gate.set()
         cardjobs.wait(job, 30)
+        cardjobs.wait(second, 30)
         assert client.get(f"/office/campaigns/2027/cards/{job}/status").json()["state"] == "done"
+        assert client.get(f"/office/campaigns/2027/cards/{second}/status").json()["state"] == "done"
 
         def broken(*args):
             raise RuntimeError("disk full")
