@@ -243,3 +243,39 @@ def test_exports_refuse_bad_input_and_anonymous_visitors(sqlite_settings):
         fmt = client.get("/office/exports/annual/docx", params={"year": 2025})
         assert fmt.status_code == 400 and "xlsx 或 csv" in fmt.text
         assert client.get("/office/exports/monthly/csv", params={"month": "11/2026"}).status_code == 400
+
+
+def test_cli_export_writes_a_private_file_once_and_refuses_bad_input(sqlite_settings, tmp_path, monkeypatch, capsys):
+    """`pingyi export …` writes the same sheets (0600, never over an existing file), audited as the CLI; complaints
+    carry the contact only with --with-contact; bad input is exit 2 with one line."""
+    import stat
+
+    from pingyi.__main__ import main
+
+    s, clock = sqlite_settings, clock_at(*DEC_3)
+    _setup(s, clock)
+    monkeypatch.setenv("PINGYI_DATA_DIR", str(s.data_dir))
+    monkeypatch.setenv("PINGYI_DATABASE_URL", s.database.url)
+    monkeypatch.setenv("PINGYI_SECRET_KEY", "0" * 64)
+    out = tmp_path / "annual.xlsx"
+    assert main(["export", "annual", "--year", "2025", "--out", str(out)]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    ws = load_workbook(out)["评议结果"]
+    assert {r["部门代码"]: r["公布得分"] for r in _records(ws)}["D01"] == 96.67
+    assert main(["export", "annual", "--year", "2025", "--out", str(out)]) == 2  # never overwritten
+    assert main(["export", "monthly", "--month", "2026-13", "--out", str(tmp_path / "m.xlsx")]) == 2
+    assert main(["export", "annual", "--year", "2099", "--out", str(tmp_path / "x.xlsx")]) == 2
+    assert not (tmp_path / "m.xlsx").exists() and not (tmp_path / "x.xlsx").exists()
+    plain, with_contact = tmp_path / "c.csv", tmp_path / "c2.csv"
+    assert main(["export", "complaints", "--format", "csv", "--out", str(plain)]) == 0
+    assert main(["export", "complaints", "--format", "csv", "--with-contact", "--out", str(with_contact)]) == 0
+    assert CONTACT.encode() not in plain.read_bytes() and CONTACT.encode() in with_contact.read_bytes()
+    assert plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert main(["export", "ratings", "--month", "2026-11", "--department", "D02", "--out",
+                 str(tmp_path / "r.xlsx")]) == 0
+    assert {r["部门代码"] for r in _records(load_workbook(tmp_path / "r.xlsx").active)} == {"D02"}
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("pingyi: ") for line in err)
+    cli = run_at(s, clock, lambda: AuditEntry.count().where((AuditEntry.action == "export.download")
+                                                             & AuditEntry.actor.like("cli%")))
+    assert cli == 4
