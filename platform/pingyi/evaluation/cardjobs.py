@@ -12,6 +12,7 @@ failed (its cards were minted and cannot be printed again: mint a new batch). do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets as _secrets
@@ -33,6 +34,7 @@ from .schemas import CardJobStatus
 JOBS_DIR = "cardsheets"
 KEEP_HOURS = 24
 STALE_SECONDS = 120
+HEARTBEAT_SECONDS = 10  # a queued job rewrites its status this often while it waits for the drawing lock
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 FAILED_MESSAGE = "评议卡生成失败：{reason}。已生成的卡号无法再次打印，请重新生成一批。"
 DIED_MESSAGE = "服务在生成过程中停止"
@@ -95,7 +97,9 @@ def start(data_dir: Path, *, year: int, title: str, batch: int, cards: list[tupl
 def _run(folder: Path, status: CardJobStatus, draw: Callable[..., bytes], cards: list[tuple[str, str]], title: str,
          year: int, base_url: str, fonts: tuple[str, ...] | None) -> None:
     try:
-        with _drawing:
+        while not _drawing.acquire(timeout=HEARTBEAT_SECONDS):  # queued: say so, or other workers think it died
+            _write_status(folder, msgspec.structs.replace(status, updated_at=_iso(clock.now())))
+        try:
             current = msgspec.structs.replace(status, state="running", updated_at=_iso(clock.now()))
             _write_status(folder, current)
 
@@ -115,10 +119,13 @@ def _run(folder: Path, status: CardJobStatus, draw: Callable[..., bytes], cards:
             at = _iso(clock.now())
             _write_status(folder, msgspec.structs.replace(current, state="done", done=len(cards), updated_at=at,
                                                           finished_at=at))
+        finally:
+            _drawing.release()
     except Exception as exc:  # noqa: BLE001 - any failure is shown on the office page, never a token
+        # A domain error's message is written for people and holds no token; anything else shows only its type.
         reason = getattr(exc, "message", None) or type(exc).__name__
         at = _iso(clock.now())
-        if folder.exists():
+        with contextlib.suppress(OSError):  # the folder may have been removed meanwhile
             _write_status(folder, msgspec.structs.replace(status, state="failed", error=FAILED_MESSAGE.format(
                 reason=str(reason)[:200]), updated_at=at, finished_at=at))
     finally:
