@@ -48,10 +48,10 @@ CONTROLLER_MODULES = (
     "pingyi.evaluation.controllers",
     "pingyi.complaints.controllers",
     "pingyi.publication.controllers",
-    "pingyi.publication.export_controllers",
     "pingyi.ratings.controllers",
     "pingyi.ratings.live_controllers",
     "pingyi.assessment.controllers",
+    "pingyi.publication.export_controllers",
 )
 
 # Paths that take no CSRF token and no session: the ballot JSON API is authorised by the card token in its body.

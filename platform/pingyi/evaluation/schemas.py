@@ -28,12 +28,6 @@ class CampaignCreate(Struct, forbid_unknown_fields=True):
     k: int = 5
 
 
-class Turnout(Struct):
-    cards_issued: int
-    cards_used: int
-    ballots: int
-
-
 class CardJobStatus(Struct, frozen=True, kw_only=True):
     """`GET /office/campaigns/{year}/cards/{job}/status`: progress of a card sheet drawn in a worker thread.
 
@@ -50,3 +44,10 @@ class CardJobStatus(Struct, frozen=True, kw_only=True):
     created_at: str
     updated_at: str
     finished_at: str | None
+
+
+class Turnout(Struct):
+    cards_issued: int
+    cards_used: int
+    ballots: int
+
