@@ -21,13 +21,6 @@ class BallotReceipt(Struct):
     message: str = "提交成功"
 
 
-class CampaignCreate(Struct, forbid_unknown_fields=True):
-    year: int
-    title: str
-    department_codes: list[str] | None = None
-    k: int = 5
-
-
 class CardJobStatus(Struct, frozen=True, kw_only=True):
     """`GET /office/campaigns/{year}/cards/{job}/status`: progress of a card sheet drawn in a worker thread.
 
@@ -46,8 +39,32 @@ class CardJobStatus(Struct, frozen=True, kw_only=True):
     finished_at: str | None
 
 
+class CampaignCreate(Struct, forbid_unknown_fields=True):
+    year: int
+    title: str
+    department_codes: list[str] | None = None
+    k: int = 5
+
+
 class Turnout(Struct):
     cards_issued: int
     cards_used: int
     ballots: int
 
+
+class CardJobStatus(Struct, frozen=True, kw_only=True):
+    """`GET /office/campaigns/{year}/cards/{job}/status`: progress of a card sheet drawn in a worker thread.
+
+    state: queued | running | done | failed. `done` counts the cards drawn so far; times are UTC, ISO 8601."""
+
+    job: str
+    year: int
+    batch: int
+    count: int
+    done: int
+    state: str
+    error: str
+    created_by: str
+    created_at: str
+    updated_at: str
+    finished_at: str | None
