@@ -21,24 +21,6 @@ class BallotReceipt(Struct):
     message: str = "提交成功"
 
 
-class CardJobStatus(Struct, frozen=True, kw_only=True):
-    """`GET /office/campaigns/{year}/cards/{job}/status`: progress of a card sheet drawn in a worker thread.
-
-    state: queued | running | done | failed. `done` counts the cards drawn so far; times are UTC, ISO 8601."""
-
-    job: str
-    year: int
-    batch: int
-    count: int
-    done: int
-    state: str
-    error: str
-    created_by: str
-    created_at: str
-    updated_at: str
-    finished_at: str | None
-
-
 class CampaignCreate(Struct, forbid_unknown_fields=True):
     year: int
     title: str
@@ -46,12 +28,6 @@ class CampaignCreate(Struct, forbid_unknown_fields=True):
     k: int = 5
 
 
-class Turnout(Struct):
-    cards_issued: int
-    cards_used: int
-    ballots: int
-
-
 class CardJobStatus(Struct, frozen=True, kw_only=True):
     """`GET /office/campaigns/{year}/cards/{job}/status`: progress of a card sheet drawn in a worker thread.
 
@@ -68,3 +44,10 @@ class CardJobStatus(Struct, frozen=True, kw_only=True):
     created_at: str
     updated_at: str
     finished_at: str | None
+
+
+class Turnout(Struct):
+    cards_issued: int
+    cards_used: int
+    ballots: int
+
