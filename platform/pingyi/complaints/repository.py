@@ -62,8 +62,11 @@ def _where(search: Search) -> list[Any]:
         conditions.append(Complaint.tracking_code == search.code)
     elif search.text:
         pattern = _like(search.text)
-        conditions.append(Complaint.summary.ilike(pattern) | Complaint.tracking_code.ilike(pattern.upper())
-                          | Complaint.public_reply.ilike(pattern))
+        # SQLite's LIKE ignores ASCII case already (Piccolo warns on every ilike there); PostgreSQL needs ILIKE
+        sqlite = Complaint._meta.db.engine_type == "sqlite"
+        summary = Complaint.summary.like(pattern) if sqlite else Complaint.summary.ilike(pattern)
+        reply = Complaint.public_reply.like(pattern) if sqlite else Complaint.public_reply.ilike(pattern)
+        conditions.append(summary | Complaint.tracking_code.like(pattern.upper()) | reply)
     return conditions
 
 
