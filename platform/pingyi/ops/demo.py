@@ -23,6 +23,8 @@ from pingyi.hall import service as hall
 from pingyi.publication import service as publication
 from pingyi.settings import Settings
 
+from .demo_complaints import load_complaints
+
 DEMO_PASSWORD = "pingyi-demo"
 STAFF = (("admin", "admin", "纠风办管理员"), ("investigator", "investigator", "调查员小李"),
          ("inspector", "inspector", "督查员小王"))
@@ -124,11 +126,13 @@ async def load_demo(settings: Settings) -> list[str]:
                                                        received_on=date(last_year, 6, 3), actor="investigator")
             await complaints.act(tracking, "investigate", actor="investigator", decided_on=date(last_year, 6, 4))
             await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",
-                                 severity="general", decided_on=date(last_year, 6, 20))
+                                 severity="general", decided_on=date(last_year, 6, 20),
+                                 public_reply=f"经调取录像核实，您反映的问题属实，已责成{dept.name}整改。")
         await evaluation.change_state(last_year, "close", actor="demo")
         snap = await publication.compute_snapshot(last_year, actor="demo")
         await publication.publish(last_year, snap["version"], actor="demo")
         lines.append(f"{last_year} 年度评议：60 份评议已提交、3 件属实投诉、结果已公布")
+    lines.extend(await load_complaints(departments, weakest(departments, 2)))
     cards_file = settings.data_dir / f"demo-cards-{this_year}.csv"
     if not await Campaign.exists().where(Campaign.year == this_year):
         tokens = await _run_campaign(this_year, catalog.questionnaire, departments, 12, rng)
