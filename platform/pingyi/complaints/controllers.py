@@ -111,7 +111,9 @@ async def office_complaint_page(request: Request, code: str) -> Template:
     back = rules.safe_next(request.query_params.get("next") or "", service.CHANNELS, detail.complaint.tracking_code)
     return Template("complaints/detail.html", context={
         "d": detail, "c": detail.complaint, "today": clock.today(), "back": back,
-        "here": f"{rules.LIST_PATH}/{detail.complaint.tracking_code}", "sees_contact": _sees_contact(request),
+        # an action taken here returns to the list the investigator came from (its filter and page)
+        "here": back if back != f"{rules.LIST_PATH}/{detail.complaint.tracking_code}" else rules.LIST_PATH,
+        "sees_contact": _sees_contact(request),
         **_labels()})
 
 
