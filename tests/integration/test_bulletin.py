@@ -188,6 +188,8 @@ def test_an_unpublished_year_has_no_bulletin(any_settings) -> None:
             r = client.get(url)
             assert r.status_code == 404, (url, r.status_code)
             assert "尚未公布" in r.text or "不存在" in r.text or "没有" in r.text, r.text
+        for url in (f"/bulletin/{2**40}/bulletin.json", "/bulletin/-1/bulletin.json.sig", "/bulletin/x/bulletin.csv"):
+            assert client.get(url).status_code in (400, 404), url  # the edge check, never a 500
 
 
 @pytest.mark.parametrize("exit_status", [bulletin_check.EXIT_OK, bulletin_check.EXIT_MISMATCH,
