@@ -12,7 +12,7 @@ from pingyi.core.errors import InvalidInput
 from pingyi.datafiles import private_dir
 from pingyi.settings import Settings
 
-from . import bulletin, signing
+from . import bulletin, service, signing
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = tasks.add_parser("keys", help="list every public key the office has signed with")
     t.set_defaults(handler=cmd_keys)
     t = tasks.add_parser("export", help="write a published year's bulletin (JSON, CSV, signatures, public key)")
-    t.add_argument("--campaign", type=int, required=True, metavar="YEAR")
+    t.add_argument("--campaign", type=int, metavar="YEAR", help="default: the newest published year")
     t.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if missing)")
     t.set_defaults(handler=cmd_export)
     p = sub.add_parser("verify-bulletin", help="check a bulletin file: signature, every score, grade and rank "
@@ -72,7 +72,16 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} 不是文件夹")
-    files = run_db(settings, lambda: bulletin.files(args.campaign, settings.data_dir))
+    async def work() -> dict[str, bytes]:
+        year = args.campaign
+        if year is None:
+            years = await service.published_years()
+            if not years:
+                raise UsageError("还没有公布过任何年度的评议结果，没有公告可导出。")
+            year = years[0]
+        return await bulletin.files(year, settings.data_dir)
+
+    files = run_db(settings, work)
     private_dir(out)
     for name, data in files.items():
         (out / name).write_bytes(data)
