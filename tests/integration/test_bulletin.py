@@ -37,10 +37,21 @@ def demo(settings: Settings) -> FixedClock:
     return clock
 
 
+# The journalist's way: isolated (-I: no PYTHONPATH, no user site, no cwd on the path) and without any
+# site-packages (-S), so neither an installed pingyi nor `cryptography` can be imported: the standard library only.
+BARE = [sys.executable, "-I", "-S"]
+
+
 def script(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """The journalist's way: the system's Python, isolated (-I: no site-packages, no PYTHONPATH, no cwd)."""
-    return subprocess.run([sys.executable, "-I", str(SCRIPT), *map(str, args)], capture_output=True, text=True,
-                          timeout=60, cwd="/")
+    return subprocess.run([*BARE, str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=60, cwd="/")
+
+
+def test_the_bare_interpreter_really_has_nothing_installed() -> None:
+    for module in ("cryptography", "msgspec", "litestar"):
+        probe = subprocess.run([*BARE, "-c", f"import {module}"], capture_output=True, text=True, cwd="/")
+        assert probe.returncode != 0, module
+    probe = subprocess.run([*BARE, "-c", "import pingyi"], capture_output=True, text=True, cwd="/")
+    assert probe.returncode != 0  # pingyi comes only from the folder beside the script
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
