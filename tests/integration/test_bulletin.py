@@ -154,7 +154,8 @@ def test_unreadable_input_is_exit_2_with_one_line(tmp_path) -> None:
 
 def test_key_rotation_keeps_old_bulletins_checkable_and_is_audited(sqlite_settings, tmp_path) -> None:
     clock = demo(sqlite_settings)
-    with client_for(sqlite_settings, clock=clock) as client:
+    served = client_for(sqlite_settings, clock=clock)  # one app across the rotation: its download cache follows
+    with served as client:
         (tmp_path / "old").mkdir()
         old = download(client, tmp_path / "old")
     folder = sqlite_settings.data_dir / "bulletin-keys"
@@ -170,7 +171,7 @@ def test_key_rotation_keeps_old_bulletins_checkable_and_is_audited(sqlite_settin
     assert not (folder / f"ed25519-{old_kid}.key").exists()  # the retired private half is gone
     listed = subprocess.run([pingyi, "bulletin", "keys"], capture_output=True, text=True, env=env, timeout=60)
     assert old_kid in listed.stdout and "停用" in listed.stdout
-    with client_for(sqlite_settings, clock=clock) as client:
+    with served as client:
         (tmp_path / "new").mkdir()
         new = download(client, tmp_path / "new")
         listing = client.get("/api/v1/bulletin/keys")  # public, no login

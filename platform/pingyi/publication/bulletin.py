@@ -17,10 +17,11 @@ import msgspec
 from pingyi import clock
 from pingyi.audit import service as audit
 from pingyi.core import bulletin_check
+from pingyi.core.errors import NotFound
 from pingyi.db import write_transaction
 from pingyi.evaluation import repository as evaluation
 
-from . import service, signing
+from . import repository, service, signing
 from .schemas import BulletinDocument, BulletinKey, BulletinKeys
 
 CSV_BOM = "\ufeff"  # so Excel and WPS open the Chinese text as UTF-8
@@ -126,6 +127,27 @@ async def files(year: int, data_dir: Path) -> dict[str, bytes]:
         }
 
     return await asyncio.to_thread(signed)
+
+
+CACHE_SIZE = 8
+
+
+async def files_cached(year: int, data_dir: Path, state: Any) -> dict[str, bytes]:
+    """`files`, kept per application for the public's repeated downloads (SPEC §8): keyed by the year, its newest
+    publication and the current key, so a correction or a key rotation is served at once; at most CACHE_SIZE
+    entries. Two cheap selects decide whether the cached files are still the ones to serve."""
+    publication = await repository.latest_publication((await evaluation.campaign_row(year))["id"])
+    if publication is None:
+        raise NotFound(f"{year} 年度评议结果尚未公布。")
+    current = signing.current(data_dir) or await signing_key(data_dir)
+    cache: dict[tuple[int, int, str], dict[str, bytes]] = state.setdefault("bulletin_files", {})
+    key = (year, publication.id, current["key_id"])
+    if key not in cache:
+        made = await files(year, data_dir)
+        while len(cache) >= CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = made
+    return cache[key]
 
 
 async def keys(data_dir: Path) -> BulletinKeys:

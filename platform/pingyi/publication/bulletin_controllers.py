@@ -15,7 +15,7 @@ MEDIA = {"json": "application/json", "json.sig": "application/json", "csv": "tex
 
 
 async def _download(state: State, year: int, ext: str) -> Response[bytes]:
-    files = await bulletin.files(year, state.settings.data_dir)
+    files = await bulletin.files_cached(year, state.settings.data_dir, state)
     name = next(n for n in files if n.endswith(f".{ext}") and (ext.endswith(".sig") or not n.endswith(".sig")))
     return Response(files[name], media_type=MEDIA[ext],
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
