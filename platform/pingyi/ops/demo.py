@@ -20,6 +20,7 @@ from pingyi.core.survey import Department, Questionnaire
 from pingyi.evaluation import service as evaluation
 from pingyi.evaluation.tables import Campaign
 from pingyi.hall import service as hall
+from pingyi.publication import bulletin as publication_bulletin
 from pingyi.publication import service as publication
 from pingyi.settings import Settings
 
@@ -133,6 +134,11 @@ async def load_demo(settings: Settings) -> list[str]:
         await publication.publish(last_year, snap["version"], actor="demo")
         lines.append(f"{last_year} 年度评议：60 份评议已提交、3 件属实投诉、结果已公布")
     lines.extend(await load_complaints(departments, weakest(departments, 2)))
+    if await publication.published_years():
+        key = await publication_bulletin.signing_key(settings.data_dir, actor="demo")
+        lines.append(f"{last_year} 年度评议公告已签名（办公室密钥 {key['key_id']}）：{settings.http.public_base_url}"
+                     f"/bulletin/{last_year}；自己核验：pingyi bulletin export --out bulletin && "
+                     "python3 platform/verify_bulletin.py bulletin/bulletin-*.json --key bulletin/office-key.pub")
     cards_file = settings.data_dir / f"demo-cards-{this_year}.csv"
     if not await Campaign.exists().where(Campaign.year == this_year):
         tokens = await _run_campaign(this_year, catalog.questionnaire, departments, 12, rng)

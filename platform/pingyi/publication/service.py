@@ -173,25 +173,6 @@ def publication_order(items: list[str], results: dict[str, Any], department_code
     return out
 
 
-async def bulletin(year: int) -> dict[str, Any]:
-    """Every receipt code, and each department's sections (shuffled per publication) — or only score and count
-    below k."""
-    results = await published_results(year)
-    campaign = await evaluation.campaign_row(year)
-    sections = {code: publication_order(answers, results, code)
-                for code, answers in (await evaluation.bulletin_sections(campaign["id"])).items()}
-    departments = []
-    for r in results["results"]:
-        entry = {"code": r["code"], "name": r["name"], "section_count": r["section_count"],
-                 "substantiated": r["substantiated"], "published": r["published"], "small_cell": r["small_cell"]}
-        if not r["small_cell"]:
-            entry["sections"] = sections.get(r["code"], [])
-        departments.append(entry)
-    return {"year": year, "version": results["version"], "digest": results["digest"],
-            "receipts": await evaluation.receipt_codes(campaign["id"]), "departments": departments,
-            "turnout": results["turnout"], "k": results["campaign"]["k"]}
-
-
 async def feedback_page(user: dict[str, Any], year: int | None, department: str | None) -> dict[str, Any]:
     """The feedback page's data: a liaison always gets its own department; the admin picks any."""
     departments = await evaluation.departments()
