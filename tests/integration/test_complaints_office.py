@@ -130,6 +130,8 @@ def test_history_public_replies_and_reopening(any_settings):
                           {"reason": "复查：录像显示已一次告知（内部）", "public_reply": "复查后认定不属实。",
                            "next": page_url})
         assert again.status_code == 303
+        row = re.search(rf'<tr id="c-{code}">.*?</tr>', staff.get("/office/complaints").text, re.S).group(0)
+        assert "已重新调查" in row and "不属实" in row
         history = staff.get(page_url).text
         for text in ("受理", "开始调查", "认定属实", "重新调查", "认定不属实", "调取录像属实（内部）",
                      "当事人提出新证据（内部）", "inv", CONTACT):

@@ -113,6 +113,15 @@ async def flagged_as_similar_to(tracking_code: str) -> list[str]:
     return [r["tracking_code"] for r in rows if tracking_code in r["similar_to"].split()]
 
 
+async def reopened_among(complaint_ids: list[int]) -> set[int]:
+    """Which of these complaints were ever reopened."""
+    if not complaint_ids:
+        return set()
+    rows = await ComplaintEvent.select(ComplaintEvent.complaint).where(
+        (ComplaintEvent.action == "reopen") & ComplaintEvent.complaint.is_in(complaint_ids))
+    return {int(r["complaint"]) for r in rows}
+
+
 async def events(complaint_id: int) -> list[ComplaintEventRecord]:
     """The complaint's whole history, oldest first."""
     rows = await ComplaintEvent.select().where(ComplaintEvent.complaint == complaint_id).order_by(
