@@ -251,3 +251,26 @@ def test_events_carry_the_injected_clock(sqlite_settings):
     at = run(s, lambda: ComplaintEvent.select(ComplaintEvent.at).first())["at"]
     assert at.astimezone(UTC) == CLOCK.now() and code
     assert date(2026, 3, 10) == CLOCK.now().date()
+
+
+def test_markup_in_a_complaint_or_a_reply_is_shown_as_text(sqlite_settings):
+    """A visitor's text and an investigator's reply are escaped on every page that shows them."""
+    s = sqlite_settings
+    _users(s)
+    code = _file(s, "D07", '<script>alert("x")</script>推诿', "2026-03-02")
+
+    async def work():
+        await complaints.act(code, "investigate", actor="inv")
+        await complaints.act(code, "unsubstantiate", actor="inv", reason="<b>r</b>",
+                             public_reply='<img src=x onerror="alert(1)">查无实据')
+
+    _at(s, work)
+    with client_for(s, clock=CLOCK) as staff:
+        login(staff, "inv", "password-1")
+        for url in ("/office/complaints", f"/office/complaints/{code}"):
+            page = staff.get(url).text
+            assert "<script>alert" not in page and "&lt;script&gt;" in page
+            assert "<img src=x" not in page
+    with client_for(s, clock=CLOCK) as public:
+        track = public.get(f"/complaints/track?code={code}").text
+        assert "<img src=x" not in track and "&lt;img src=x" in track
