@@ -40,8 +40,9 @@ class Search:
 
 
 def _like(text: str) -> str:
-    """A LIKE pattern for `text`; % and _ typed by the user become the one-character wildcard (a superset)."""
-    return "%" + text.replace("%", "_") + "%"
+    """A LIKE pattern for `text`; %, _ and the escape character \\ typed by the user become the one-character
+    wildcard (a superset of what was meant; PostgreSQL refuses a pattern ending in a lone backslash)."""
+    return "%" + text.replace("%", "_").replace("\\", "_") + "%"
 
 
 def _where(search: Search) -> list[Any]:
