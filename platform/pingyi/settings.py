@@ -87,6 +87,14 @@ class WebRatingSettings:
 
 
 @dataclass(frozen=True)
+class ComplaintSettings:
+    """Complaint handling (SPEC §5; docs/rules.md, "Complaints")."""
+
+    working_days: int = 15  # an open complaint is overdue after this many working days (调休 included)
+    duplicate_days: int = 7  # intake compares a complaint with the same department's complaints of these days
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     surveys_dir: Path
@@ -98,6 +106,7 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     fonts: tuple[str, ...] | None = None  # CJK font files or folders to search (None: the usual system paths)
     web_rating: WebRatingSettings = field(default_factory=WebRatingSettings)
+    complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database=replace(self.database, url=url))
@@ -152,6 +161,10 @@ class Settings:
                 repeat_minutes=_positive(env, "PINGYI_WEB_REPEAT_MINUTES", 10),
                 device_hourly_limit=_positive(env, "PINGYI_WEB_LIMIT_DEVICE", 10),
                 address_hourly_limit=_positive(env, "PINGYI_WEB_LIMIT_ADDRESS", 60),
+            ),
+            complaints=ComplaintSettings(
+                working_days=_positive(env, "PINGYI_COMPLAINT_WORKING_DAYS", 15),
+                duplicate_days=_positive(env, "PINGYI_COMPLAINT_DUPLICATE_DAYS", 7),
             ),
         )
 

@@ -24,6 +24,8 @@ from pingyi.publication import bulletin as publication_bulletin
 from pingyi.publication import service as publication
 from pingyi.settings import Settings
 
+from .demo_complaints import load_complaints
+
 DEMO_PASSWORD = "pingyi-demo"
 STAFF = (("admin", "admin", "纠风办管理员"), ("investigator", "investigator", "调查员小李"),
          ("inspector", "inspector", "督查员小王"))
@@ -125,11 +127,13 @@ async def load_demo(settings: Settings) -> list[str]:
                                                        received_on=date(last_year, 6, 3), actor="investigator")
             await complaints.act(tracking, "investigate", actor="investigator", decided_on=date(last_year, 6, 4))
             await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",
-                                 severity="general", decided_on=date(last_year, 6, 20))
+                                 severity="general", decided_on=date(last_year, 6, 20),
+                                 public_reply=f"经调取录像核实，您反映的问题属实，已责成{dept.name}整改。")
         await evaluation.change_state(last_year, "close", actor="demo")
         snap = await publication.compute_snapshot(last_year, actor="demo")
         await publication.publish(last_year, snap["version"], actor="demo")
         lines.append(f"{last_year} 年度评议：60 份评议已提交、3 件属实投诉、结果已公布")
+    lines.extend(await load_complaints(departments, weakest(departments, 2)))
     if await publication.published_years():
         key = await publication_bulletin.signing_key(settings.data_dir, actor="demo")
         lines.append(f"{last_year} 年度评议公告已签名（办公室密钥 {key['key_id']}）：{settings.http.public_base_url}"

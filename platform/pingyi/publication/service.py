@@ -50,7 +50,9 @@ async def compute_inputs(year: int) -> dict[str, Any]:
 def build_payload(inputs: dict[str, Any]) -> dict[str, Any]:
     """Pure: score the inputs and add the aspect breakdown (withheld below k)."""
     k = inputs["campaign"]["k"]
-    tallies = [scoring.DepartmentTally(d["code"], d["name"], d["sections"], d["section_sum"], len(d["substantiated"]))
+    tallies = [scoring.DepartmentTally(d["code"], d["name"], d["sections"], d["section_sum"], len(d["substantiated"]),
+                                       complaints=tuple((c["tracking_code"], c["decision_date"])
+                                                        for c in d["substantiated"]))
                for d in inputs["departments"]]
     results = [r.to_dict() for r in scoring.score_campaign(tallies, k=k)]
     aspects = inputs["questionnaire"]["aspects"]
