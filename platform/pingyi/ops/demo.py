@@ -129,6 +129,9 @@ async def load_demo(settings: Settings) -> list[str]:
         snap = await publication.compute_snapshot(last_year, actor="demo")
         await publication.publish(last_year, snap["version"], actor="demo")
         lines.append(f"{last_year} 年度评议：60 份评议已提交、3 件属实投诉、结果已公布")
+    from .demo_followup import load_followup_demo
+
+    lines.extend(await load_followup_demo(settings))  # 差评 answered, some overdue; rectification of 不满意
     cards_file = settings.data_dir / f"demo-cards-{this_year}.csv"
     if not await Campaign.exists().where(Campaign.year == this_year):
         tokens = await _run_campaign(this_year, catalog.questionnaire, departments, 12, rng)
