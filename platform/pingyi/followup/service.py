@@ -250,14 +250,15 @@ async def month_panel(month: str, policy: Policy) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ rectification tasks
 
 OutcomeSource = Callable[[], Awaitable[list[Outcome]]]
-_SOURCES: list[OutcomeSource] = []
+_SOURCES: list[OutcomeSource] | None = None  # None until bound: a sync without them would miss the annual tasks
 
 
 def use_outcome_sources(*sources: OutcomeSource) -> None:
     """Bind the published results that call for tasks beyond the monthly ones this context reads itself (the
     annual results live in publication/, which this context may not import): create_app() and the `pingyi`
     command bind them, like the clock and the engine."""
-    _SOURCES[:] = sources
+    global _SOURCES
+    _SOURCES = list(sources)
 
 
 async def monthly_outcomes() -> list[Outcome]:
@@ -311,6 +312,8 @@ async def sync_tasks(outcomes: list[Outcome], policy: Policy, *, actor: str = "s
 
 async def sync(policy: Policy, *, actor: str = "system") -> list[str]:
     """Create the tasks every published result calls for (the bound sources and the published months)."""
+    if _SOURCES is None:
+        raise RuntimeError("the outcome sources are not bound: call pingyi.wiring.bind() first")
     outcomes = await monthly_outcomes()
     for source in _SOURCES:
         outcomes.extend(await source())

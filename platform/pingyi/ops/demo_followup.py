@@ -115,6 +115,9 @@ async def load_followup_demo(settings: Settings) -> list[str]:
     lines = [f"差评答复：{first.name} {len(BAD)} 条网上差评，{answered} 条已答复（{late} 条超过期限才答复，"
              f"1 条被退回），{overdue} 条超期未答复；联络员 {liaison['username']}（密码 {DEMO_PASSWORD}）"]
 
+    from pingyi import wiring
+
+    wiring.bind()  # also when the demo is loaded in-process (tests), not through the `pingyi` command
     created = await followup.sync(policy, actor="demo")
     submitted = 0
     for task, _ in await followup.tasks(INSPECTOR):
