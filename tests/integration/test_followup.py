@@ -350,3 +350,25 @@ def test_sync_of_outcomes_is_idempotent_and_skips_unknown_departments(any_settin
         return await service.sync_tasks(outcomes, policy), await service.sync_tasks(outcomes, policy)
 
     assert run_at(s, clock, work) == (["monthly:2026-10:D03"], [])
+
+
+def test_the_office_is_shown_concentrated_reason_tags(loop):
+    """Three counted web 差评 of D01 tagged 效率 in the month (the fixture's one and two more): the office's task
+    page names the department and the tag; a liaison's page shows no hints."""
+    s, clock, _ = loop
+
+    async def more():
+        from pingyi.ratings.tables import Rating, Terminal
+
+        t = await Terminal.select(Terminal.id, Terminal.window, Terminal.window.department).where(
+            Terminal.window.department.code == "D01").first()
+        terminal = (t["id"], t["window"], t["window.department"])
+        for n in range(2):
+            key = await rate(terminal, local(2026, 11, 19, 9, n), level=2, channel="web")
+            rid = (await Rating.select(Rating.id).where(Rating.event_key == key).first())["id"]
+            await WebRating.insert(WebRating(rating=rid, window=terminal[1], tags="efficiency", text="", contact="",
+                                             device=f"{n}" * 64, address="b" * 64))
+
+    run_at(s, clock, more)
+    assert "“效率” 3 条" in _client(s, clock, "insp").get("/office/rectification").text
+    assert "“效率”" not in _client(s, clock, "li1").get("/office/rectification").text

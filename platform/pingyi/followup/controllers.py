@@ -93,9 +93,11 @@ async def callback(request: Request, rating_id: int) -> Any:
 async def _tasks_page(request: Request, *, error: str | None = None, form: dict[str, Any] | None = None,
                       status: int = 200) -> Template:
     user = _user(request)
+    hints: list[dict[str, Any]] = []
     if user.get("role") != "liaison":
         await service.sync(_policy(request), actor="system")  # tasks of results published since the last look
-    return Template("followup/tasks.html", status_code=status, context={
+        hints = await service.concentrated()
+    return Template("followup/tasks.html", status_code=status, context={"hints": hints,
         "tasks": await service.tasks(user), "user": user, "error": error, "form": form or {},
         "departments": await hall.departments(active_only=True), **LABELS})
 

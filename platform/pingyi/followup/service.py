@@ -320,6 +320,25 @@ async def sync(policy: Policy, *, actor: str = "system") -> list[str]:
     return await sync_tasks(outcomes, policy, actor=actor)
 
 
+CONCENTRATED_MIN = 3  # counted web 差评 of one department with one reason tag in a month: worth a task
+
+
+async def concentrated(month: str | None = None) -> list[dict[str, Any]]:
+    """Hints for tasks by hand: departments whose counted web 差评 of the month share a reason tag at least
+    CONCENTRATED_MIN times, most first. `tag` is the web channel's code (web_rating.TAGS)."""
+    start, end = monthclose.bounds(_month(month))
+    found = await repository.items(start=start, end=end)
+    details = await web_repository.details([i.rating_id for i in found if i.channel == "web"])
+    counts: dict[tuple[str, str, str], int] = {}
+    for i in found:
+        for tag in details[i.rating_id].tags if i.rating_id in details else ():
+            key = (i.department_code, i.department_name, tag)
+            counts[key] = counts.get(key, 0) + 1
+    return [{"department_code": code, "department_name": name, "tag": tag, "count": n}
+            for (code, name, tag), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            if n >= CONCENTRATED_MIN]
+
+
 async def create_task(user: dict[str, Any], policy: Policy, *, department_code: str, reason: str,
                       deadline: str | date | None = None) -> int:
     """The office opens a task by hand for a concentrated problem (e.g. many 差评 with the same reason tag)."""
