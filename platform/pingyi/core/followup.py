@@ -95,7 +95,7 @@ class AnswerInput:
     fix_due: _dt.date | None
 
 
-def _text(value: str, label: str, *, limit: int = TEXT_MAX, required: bool = True) -> str:
+def text_field(value: str, label: str, *, limit: int = TEXT_MAX, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
         raise InvalidInput(f"请填写{label}。", {"field": label})
@@ -104,6 +104,27 @@ def _text(value: str, label: str, *, limit: int = TEXT_MAX, required: bool = Tru
     if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
         raise InvalidInput(f"{label}含有无效字符。", {"field": label})
     return value
+
+
+MAX_DAYS_AHEAD = 366  # a deadline further away than a year is a typo, not a plan
+
+
+def deadline(value: str | _dt.date | None, label: str, today: _dt.date) -> _dt.date | None:
+    """A deadline the user enters: empty → None; not before today; at most MAX_DAYS_AHEAD days ahead."""
+    day = parse_date(value, label)
+    if day is None:
+        return None
+    if day < today:
+        raise InvalidInput(f"{label}不能早于今天（{today.isoformat()}）。", {"field": label})
+    if (day - today).days > MAX_DAYS_AHEAD:
+        raise InvalidInput(f"{label}不能晚于一年之后（{(today + _dt.timedelta(days=MAX_DAYS_AHEAD)).isoformat()}）。",
+                           {"field": label})
+    return day
+
+
+def review_reason(value: str) -> str:
+    """The office's note when accepting (optional) or returning (required by the transition)."""
+    return text_field(value, "理由", limit=REASON_MAX, required=False)
 
 
 def parse_date(value: str | _dt.date | None, label: str) -> _dt.date | None:
@@ -121,17 +142,15 @@ def answer_input(*, finding: str, cause: str, outcome: str, measure: str, fix_du
                  today: _dt.date) -> AnswerInput:
     """A department's answer: what was found, the cause, and one of 立行立改 / 限期整改 (with a due date not before
     today) / 依法解释; `measure` says what was changed, what will be, or the legal explanation."""
-    finding = _text(finding, "核实情况")
-    cause = _text(cause, "原因分析")
+    finding = text_field(finding, "核实情况")
+    cause = text_field(cause, "原因分析")
     if outcome not in OUTCOME_LABELS:
         raise InvalidInput("请选择处理方式：立行立改、限期整改 或 依法解释。", {"field": "outcome"})
-    measure = _text(measure, "整改措施" if outcome != EXPLAINED else "解释说明（依据）")
-    due = parse_date(fix_due, "整改期限")
+    measure = text_field(measure, "整改措施" if outcome != EXPLAINED else "解释说明（依据）")
+    due = deadline(fix_due, "整改期限", today)
     if outcome == SCHEDULED:
         if due is None:
             raise InvalidInput("限期整改须填写整改期限。", {"field": "fix_due"})
-        if due < today:
-            raise InvalidInput(f"整改期限不能早于今天（{today.isoformat()}）。", {"field": "fix_due"})
     elif due is not None:
         raise InvalidInput("只有限期整改才填写整改期限。", {"field": "fix_due"})
     return AnswerInput(finding, cause, outcome, measure, due)
@@ -140,7 +159,7 @@ def answer_input(*, finding: str, cause: str, outcome: str, measure: str, fix_du
 def callback_input(outcome: str, note: str) -> tuple[str, str]:
     if outcome not in CALLBACK_LABELS:
         raise InvalidInput("请选择回访结果。", {"field": "callback"})
-    return outcome, _text(note, "回访情况", limit=REASON_MAX, required=outcome != REACHED_SATISFIED)
+    return outcome, text_field(note, "回访情况", limit=REASON_MAX, required=outcome != REACHED_SATISFIED)
 
 
 def due_date(start: _dt.date, working_days: int, holidays: Set[_dt.date] = frozenset(),
@@ -244,7 +263,7 @@ def task_transition(state: str, action: str, *, by: str, reason: str = "") -> st
 
 def measure_input(summary: str, evidence: str) -> tuple[str, str]:
     """The measures (public once accepted) and the evidence notes (office and department only)."""
-    return _text(summary, "整改措施（公开摘要）"), _text(evidence, "佐证材料说明")
+    return text_field(summary, "整改措施（公开摘要）"), text_field(evidence, "佐证材料说明")
 
 
 def task_overdue(state: str, deadline: _dt.date, today: _dt.date) -> bool:

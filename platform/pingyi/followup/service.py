@@ -180,9 +180,7 @@ async def review(user: dict[str, Any], rating_id: int, action: str, policy: Poli
     """The office accepts or returns (with a reason) a department's answer. A return gives the department a new
     deadline of N working days from today. Audited."""
     by = _side(user)
-    reason = (reason or "").strip()
-    if len(reason) > rules.REASON_MAX:
-        raise InvalidInput(f"理由不超过 {rules.REASON_MAX} 字。")
+    reason = rules.review_reason(reason)
     async with write_transaction():
         found = await repository.item(rating_id)
         if found is None:
@@ -344,14 +342,12 @@ async def create_task(user: dict[str, Any], policy: Policy, *, department_code: 
     """The office opens a task by hand for a concentrated problem (e.g. many 差评 with the same reason tag)."""
     if _side(user) != "office":
         raise Forbidden("整改任务由办公室下达。")
-    reason = rules._text(reason, "整改事由", limit=rules.REASON_MAX)
+    reason = rules.text_field(reason, "整改事由", limit=rules.REASON_MAX)
     dept = await hall.department_by_code((department_code or "").strip())
     if dept is None or not dept.active:
         raise InvalidInput("请选择责任部门。")
     today = clock.today()
-    due = rules.parse_date(deadline, "整改期限") or policy.due(today, rules.DEFAULT_MANUAL_WORKING_DAYS)
-    if due < today:
-        raise InvalidInput(f"整改期限不能早于今天（{today.isoformat()}）。")
+    due = rules.deadline(deadline, "整改期限", today) or policy.due(today, rules.DEFAULT_MANUAL_WORKING_DAYS)
     key = rules.source_key(rules.MANUAL, today.isoformat(), f"{dept.code}:{_secrets.token_hex(6)}")
     async with write_transaction():
         task_id = await repository.insert_task(source_key=key, source=rules.MANUAL, period=today.isoformat(),
@@ -399,9 +395,7 @@ async def submit_measures(user: dict[str, Any], task_id: int, *, summary: str, e
 async def review_task(user: dict[str, Any], task_id: int, action: str, *, reason: str = "") -> str:
     """The office accepts (the latest measures become the public summary) or returns them with a reason."""
     by = _side(user)
-    reason = (reason or "").strip()
-    if len(reason) > rules.REASON_MAX:
-        raise InvalidInput(f"理由不超过 {rules.REASON_MAX} 字。")
+    reason = rules.review_reason(reason)
     async with write_transaction():
         found = await repository.task(task_id)
         if found is None:

@@ -81,6 +81,8 @@ TODAY = date(2026, 12, 3)
     ("scheduled", "2026-12-02", "不能早于今天"),
     ("scheduled", "31/12/2026", "格式"),
     ("fixed", "2026-12-31", "只有限期整改"),
+    ("scheduled", "2027-12-04", None),  # 366 days ahead is the limit: 2027-12-04 is 366 days, 12-05 is 367
+    ("scheduled", "2027-12-05", "不能晚于一年之后"),
     ("ignored", "", "处理方式"),
 ])
 def test_answer_input(outcome, fix_due, problem):
