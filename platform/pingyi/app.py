@@ -48,6 +48,7 @@ CONTROLLER_MODULES = (
     "pingyi.evaluation.controllers",
     "pingyi.complaints.controllers",
     "pingyi.publication.controllers",
+    "pingyi.publication.bulletin_controllers",
     "pingyi.ratings.controllers",
     "pingyi.ratings.live_controllers",
     "pingyi.assessment.controllers",

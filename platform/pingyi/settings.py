@@ -96,6 +96,14 @@ class FollowupSettings:
 
 
 @dataclass(frozen=True)
+class ComplaintSettings:
+    """Complaint handling (SPEC §5; docs/rules.md, "Complaints")."""
+
+    working_days: int = 15  # an open complaint is overdue after this many working days (调休 included)
+    duplicate_days: int = 7  # intake compares a complaint with the same department's complaints of these days
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     surveys_dir: Path
@@ -108,6 +116,7 @@ class Settings:
     fonts: tuple[str, ...] | None = None  # CJK font files or folders to search (None: the usual system paths)
     web_rating: WebRatingSettings = field(default_factory=WebRatingSettings)
     followup: FollowupSettings = field(default_factory=FollowupSettings)
+    complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database=replace(self.database, url=url))
@@ -167,6 +176,10 @@ class Settings:
                 answer_working_days=_positive(env, "PINGYI_ANSWER_WORKING_DAYS", 5),
                 annual_working_days=_positive(env, "PINGYI_RECTIFY_ANNUAL_WORKING_DAYS", 30),
                 monthly_working_days=_positive(env, "PINGYI_RECTIFY_MONTHLY_WORKING_DAYS", 10),
+            ),
+            complaints=ComplaintSettings(
+                working_days=_positive(env, "PINGYI_COMPLAINT_WORKING_DAYS", 15),
+                duplicate_days=_positive(env, "PINGYI_COMPLAINT_DUPLICATE_DAYS", 7),
             ),
         )
 

@@ -21,7 +21,8 @@ def register(sub: Any) -> None:
 
 def _list(args: Any, settings: Settings) -> int:
     calendar = workcalendar.for_surveys(settings.surveys_dir)
-    rows = run_db(settings, lambda: service.office_list(include_contact=False, today=clock.today(), calendar=calendar))
+    rows = run_db(settings, lambda: service.office_list(include_contact=False, today=clock.today(), calendar=calendar,
+                                                        working_days=settings.complaints.working_days))
     for r in rows:
         if args.state and r.state != args.state:
             continue

@@ -20,8 +20,11 @@ from pingyi.core.survey import Department, Questionnaire
 from pingyi.evaluation import service as evaluation
 from pingyi.evaluation.tables import Campaign
 from pingyi.hall import service as hall
+from pingyi.publication import bulletin as publication_bulletin
 from pingyi.publication import service as publication
 from pingyi.settings import Settings
+
+from .demo_complaints import load_complaints
 
 DEMO_PASSWORD = "pingyi-demo"
 STAFF = (("admin", "admin", "纠风办管理员"), ("investigator", "investigator", "调查员小李"),
@@ -124,11 +127,18 @@ async def load_demo(settings: Settings) -> list[str]:
                                                        received_on=date(last_year, 6, 3), actor="investigator")
             await complaints.act(tracking, "investigate", actor="investigator", decided_on=date(last_year, 6, 4))
             await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",
-                                 severity="general", decided_on=date(last_year, 6, 20))
+                                 severity="general", decided_on=date(last_year, 6, 20),
+                                 public_reply=f"经调取录像核实，您反映的问题属实，已责成{dept.name}整改。")
         await evaluation.change_state(last_year, "close", actor="demo")
         snap = await publication.compute_snapshot(last_year, actor="demo")
         await publication.publish(last_year, snap["version"], actor="demo")
         lines.append(f"{last_year} 年度评议：60 份评议已提交、3 件属实投诉、结果已公布")
+    lines.extend(await load_complaints(departments, weakest(departments, 2)))
+    if await publication.published_years():
+        key = await publication_bulletin.signing_key(settings.data_dir, actor="demo")
+        lines.append(f"{last_year} 年度评议公告已签名（办公室密钥 {key['key_id']}）：{settings.http.public_base_url}"
+                     f"/bulletin/{last_year}；自己核验：pingyi bulletin export --out bulletin && "
+                     "python3 platform/verify_bulletin.py bulletin/bulletin-*.json --key bulletin/office-key.pub")
     from .demo_followup import load_followup_demo
 
     lines.extend(await load_followup_demo(settings))  # 差评 answered, some overdue; rectification of 不满意
