@@ -142,6 +142,9 @@ async def load_demo(settings: Settings) -> list[str]:
         lines.append(f"{last_year} 年度评议公告已签名（办公室密钥 {key['key_id']}）：{settings.http.public_base_url}"
                      f"/bulletin/{last_year}；自己核验：pingyi bulletin export --out bulletin && "
                      "python3 platform/verify_bulletin.py bulletin/bulletin-*.json --key bulletin/office-key.pub")
+    from .demo_followup import load_followup_demo
+
+    lines.extend(await load_followup_demo(settings))  # 差评 answered, some overdue; rectification of 不满意
     cards_file = settings.data_dir / f"demo-cards-{this_year}.csv"
     if not await Campaign.exists().where(Campaign.year == this_year):
         tokens = await _run_campaign(this_year, catalog.questionnaire, departments, 12, rng)

@@ -22,6 +22,7 @@ PUBLIC_ROUTES = frozenset({
     "/api/v1/departments",
     "/monthly", "/monthly/{month:str}", "/api/v1/monthly", "/api/v1/monthly/{month:str}",
     "/r/{token:str}", "/r/{token:str}/done",  # the web rating behind a window's QR poster
+    "/rectification", "/api/v1/rectification",  # the public rectification tracker
     "/schema", "/health",
 })
 
