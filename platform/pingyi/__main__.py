@@ -25,6 +25,7 @@ CLI_MODULES = (
     "pingyi.ratings.cli",
     "pingyi.assessment.cli",
     "pingyi.audit.cli",
+    "pingyi.followup.cli",
 )
 
 
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from . import wiring
+
+    wiring.bind()  # the annual results that call for rectification tasks (publication → followup)
     try:
         settings = Settings.from_env()
         return int(args.handler(args, settings) or 0)

@@ -48,10 +48,12 @@ CONTROLLER_MODULES = (
     "pingyi.evaluation.controllers",
     "pingyi.complaints.controllers",
     "pingyi.publication.controllers",
+    "pingyi.publication.bulletin_controllers",
+    "pingyi.publication.export_controllers",
     "pingyi.ratings.controllers",
     "pingyi.ratings.live_controllers",
     "pingyi.assessment.controllers",
-    "pingyi.publication.export_controllers",
+    "pingyi.followup.controllers",
 )
 
 # Paths that take no CSRF token and no session: the ballot JSON API is authorised by the card token in its body.
@@ -99,6 +101,9 @@ def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock |
     FixedClock)."""
     clock = clock or SystemClock(settings.timezone)
     use_clock(clock)
+    from . import wiring
+
+    wiring.bind()  # the annual results that call for rectification tasks (publication → followup)
     settings = settings.ensure_secret()
     secret = settings.http.secret_key
 
@@ -146,7 +151,7 @@ def create_app(settings: Settings, *, manage_engine: bool = True, clock: Clock |
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
                             Exception: hardening.server_error_handler(http_error_handler)},
         openapi_config=OpenAPIConfig(title="pingyi", version="1", path="/schema"),
-        state=State({"settings": settings, "clock": clock}),
+        state=State({"settings": settings, "clock": clock, "month_panels": [wiring.month_panel(settings)]}),
         request_max_body_size=256 * 1024,
         debug=False,
     )

@@ -25,6 +25,7 @@ APP_MODULES = (
     "pingyi.evaluation.piccolo_app",
     "pingyi.complaints.piccolo_app",
     "pingyi.assessment.piccolo_app",
+    "pingyi.followup.piccolo_app",
     "pingyi.publication.piccolo_app",
 )
 

@@ -87,6 +87,23 @@ class WebRatingSettings:
 
 
 @dataclass(frozen=True)
+class FollowupSettings:
+    """Deadlines of the loop (SPEC §2, §4; docs/followup.md), in working days on the State Council calendar."""
+
+    answer_working_days: int = 5  # a department answers a counted 差评 within this, from the rating's date
+    annual_working_days: int = 30  # rectification of an annual 不满意 grade, from the publication's date
+    monthly_working_days: int = 10  # rectification of a monthly last place (较差窗口单位), from the publication
+
+
+@dataclass(frozen=True)
+class ComplaintSettings:
+    """Complaint handling (SPEC §5; docs/rules.md, "Complaints")."""
+
+    working_days: int = 15  # an open complaint is overdue after this many working days (调休 included)
+    duplicate_days: int = 7  # intake compares a complaint with the same department's complaints of these days
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     surveys_dir: Path
@@ -98,6 +115,8 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     fonts: tuple[str, ...] | None = None  # CJK font files or folders to search (None: the usual system paths)
     web_rating: WebRatingSettings = field(default_factory=WebRatingSettings)
+    followup: FollowupSettings = field(default_factory=FollowupSettings)
+    complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database=replace(self.database, url=url))
@@ -152,6 +171,15 @@ class Settings:
                 repeat_minutes=_positive(env, "PINGYI_WEB_REPEAT_MINUTES", 10),
                 device_hourly_limit=_positive(env, "PINGYI_WEB_LIMIT_DEVICE", 10),
                 address_hourly_limit=_positive(env, "PINGYI_WEB_LIMIT_ADDRESS", 60),
+            ),
+            followup=FollowupSettings(
+                answer_working_days=_positive(env, "PINGYI_ANSWER_WORKING_DAYS", 5),
+                annual_working_days=_positive(env, "PINGYI_RECTIFY_ANNUAL_WORKING_DAYS", 30),
+                monthly_working_days=_positive(env, "PINGYI_RECTIFY_MONTHLY_WORKING_DAYS", 10),
+            ),
+            complaints=ComplaintSettings(
+                working_days=_positive(env, "PINGYI_COMPLAINT_WORKING_DAYS", 15),
+                duplicate_days=_positive(env, "PINGYI_COMPLAINT_DUPLICATE_DAYS", 7),
             ),
         )
 

@@ -47,6 +47,10 @@ class WorkCalendar:
                    working_days: int = rules.DEFAULT_WORKING_DAYS) -> bool:
         return rules.is_overdue(received_on, today, state, working_days, self.holidays, self.workdays)
 
+    def overdue_cutoff(self, today: date, working_days: int = rules.DEFAULT_WORKING_DAYS) -> date:
+        """Open complaints received on or before this day are overdue `today`."""
+        return rules.overdue_cutoff(today, working_days, self.holidays, self.workdays)
+
     def unknown_years(self, days: Iterable[date]) -> list[int]:
         """The years among `days` that have no holiday schedule (counted Monday–Friday)."""
         return sorted({d.year for d in days} - self.known_years)

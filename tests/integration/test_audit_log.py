@@ -223,7 +223,8 @@ def test_audit_head_and_verify_commands(sqlite_settings):
 
 # --- complainant contact details ----------------------------------------------------------------------------------
 
-def test_contact_details_are_shown_to_investigators_and_masked_for_the_admin(any_settings):
+def test_contact_details_are_shown_to_investigators_and_not_to_the_admin(any_settings):
+    """SPEC §5 "visible to investigators only": the admin sees neither the contact nor a masked part of it."""
     s = any_settings
 
     async def work():
@@ -240,4 +241,5 @@ def test_contact_details_are_shown_to_investigators_and_masked_for_the_admin(any
         login(client, "boss", "boss-password-1")
         page = client.get("/office/complaints")
         assert page.status_code == 200
-        assert "13812345678" not in page.text and "138******78" in page.text
+        assert "13812345678" not in page.text and "138******78" not in page.text
+        assert "联系方式仅调查人员可见" in page.text

@@ -6,7 +6,7 @@ Layers of platform/pingyi:
   each other, never a context;
 - contexts: audit, hall, accounts, evaluation, ratings, assessment, complaints, publication — each may use core,
   the infrastructure and the contexts listed for it in ALLOWED; no two contexts import each other (no loops);
-- composition: app, __main__, ops/ — wire everything; nothing imports them.
+- composition: app, __main__, ops/, wiring — wire everything; nothing else imports them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "platform" / "pingyi"
 
 INFRASTRUCTURE = {"db", "settings", "cli", "clock", "workcalendar", "datafiles", "catalog", "piccolo_conf", "web",
                   "render"}
-COMPOSITION = {"app", "__main__", "ops"}
+COMPOSITION = {"app", "__main__", "ops", "wiring"}  # wiring: what app and __main__ both bind
 BASE = {"audit", "hall", "accounts"}
 # context → the other contexts it may import
 ALLOWED: dict[str, set[str]] = {
@@ -31,7 +31,8 @@ ALLOWED: dict[str, set[str]] = {
     "ratings": BASE,
     "assessment": BASE | {"ratings", "complaints"},
     "complaints": BASE,
-    "publication": BASE | {"evaluation", "ratings", "assessment", "complaints"},
+    "followup": BASE | {"ratings", "assessment"},
+    "publication": BASE | {"evaluation", "ratings", "assessment", "complaints", "followup"},
 }
 CONTEXTS = set(ALLOWED)
 

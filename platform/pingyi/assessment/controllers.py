@@ -122,9 +122,12 @@ async def monthly_index() -> Template:
 
 
 @get("/monthly/{month:str}")
-async def monthly_page(month: str) -> Template:
+async def monthly_page(request: Request, month: str) -> Template:
     document = await monthclose.monthly_document(month)
-    return Template("assessment/monthly.html", context={"doc": document, "LADDER_LABELS": core.LADDER_LABELS})
+    # Sections other contexts add to the month (wired by app.py, e.g. the 差评 answers of followup/)
+    panels = [await provider(document.month) for provider in request.app.state.get("month_panels", ())]
+    return Template("assessment/monthly.html", context={"doc": document, "LADDER_LABELS": core.LADDER_LABELS,
+                                                        "panels": panels})
 
 
 @get("/api/v1/monthly")

@@ -59,8 +59,8 @@ async def gather(month: str) -> tuple[list[core.DepartmentMonth], dict[str, int]
     last_day = next_first.fromordinal(next_first.toordinal() - 1)
     decided: dict[str, list[core.ComplaintFact]] = {}
     for c in await complaints.substantiated_between(first, last_day):
-        decided.setdefault(c.department_code, []).append(core.ComplaintFact(ref=c.tracking_code,
-                                                                            serious=c.severity == SERIOUS))
+        decided.setdefault(c.department_code, []).append(core.ComplaintFact(
+            ref=c.tracking_code, serious=c.severity == SERIOUS, decided_on=c.decision_date.isoformat()))
     entries: dict[str, list[core.Entry]] = {}
     for e in repository.current(await repository.entry_versions(month)):
         entries.setdefault(e.department_code, []).append(core.Entry(

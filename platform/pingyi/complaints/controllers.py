@@ -1,11 +1,15 @@
-"""Web layer: the public complaint form and status page, and the office's complaint list (SPEC §5)."""
+"""Web layer: the public complaint form and status page, the office's complaint list, a complaint's page and the
+investigators' actions (SPEC §5)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from pingyi import clock, workcalendar
+from pingyi.core import cardcodes
 from pingyi.core import complaints as rules
 from pingyi.core.errors import InvalidInput
 from pingyi.web.guards import current_user, requires
@@ -13,22 +17,45 @@ from pingyi.web.guards import current_user, requires
 from . import service
 from .schemas import ComplaintStatus
 
+HONEYPOT = "website"  # a field people never see (hidden by CSS, labelled "leave empty" for screen readers)
+
+
+def _sees_contact(request: Request) -> bool:
+    """Complainant contact details: investigators only (SPEC §5) — not the admin, not anyone else."""
+    return (current_user(request) or {}).get("role") == "investigator"
+
+
+def _calendar(request: Request) -> workcalendar.WorkCalendar:
+    return workcalendar.for_surveys(request.app.state.settings.surveys_dir)
+
+
+def _working_days(request: Request) -> int:
+    return int(request.app.state.settings.complaints.working_days)
+
+
+async def _form_page(status: int, error: str | None, form: dict[str, Any] | None) -> Template:
+    return Template("complaints/new.html", status_code=status, context={
+        "departments": await service.departments(), "error": error, "form": form,
+        "MAX_SUMMARY": service.MAX_SUMMARY, "MAX_CONTACT": service.MAX_CONTACT, "HONEYPOT": HONEYPOT})
+
 
 @get("/complaints/new")
 async def complaint_form() -> Template:
-    return Template("complaints/new.html", context={"departments": await service.departments(), "error": None})
+    return await _form_page(200, None, None)
 
 
 @post("/complaints/new")
 async def complaint_submit(request: Request) -> Template:
     form = await request.form()
+    fields = {k: str(form.get(k, "")) for k in ("department", "summary", "contact")}
+    if str(form.get(HONEYPOT, "")).strip():
+        return await _form_page(400, "提交未受理：表单中“请勿填写”一栏应为空。请清空该栏后重新提交。", fields)
     try:
-        code = await service.file_complaint(str(form.get("department", "")), str(form.get("summary", "")),
-                                            contact=str(form.get("contact", "")))
+        code = await service.file_complaint(fields["department"], fields["summary"], contact=fields["contact"],
+                                            duplicate_days=request.app.state.settings.complaints.duplicate_days)
     except InvalidInput as exc:
-        return Template("complaints/new.html", status_code=400, context={
-            "departments": await service.departments(), "error": exc.message, "form": dict(form)})
-    return Template("complaints/filed.html", context={"code": code})
+        return await _form_page(400, exc.message, fields)
+    return Template("complaints/filed.html", context={"code": code, "office": False})
 
 
 @get("/complaints/track")
@@ -42,17 +69,27 @@ async def complaint_status_api(code: str) -> ComplaintStatus:
     return await service.public_status(code)
 
 
+def _list_filter(request: Request) -> rules.ListFilter:
+    return rules.parse_list_filter({k: request.query_params.get(k) or "" for k in request.query_params},
+                                   service.CHANNELS)
+
+
+def _labels() -> dict[str, Any]:
+    return {"ACTION_LABELS": rules.ACTION_LABELS, "SEVERITY_LABELS": rules.SEVERITY_LABELS,
+            "CHANNELS": service.CHANNELS, "STATE_FILTERS": rules.STATE_FILTERS, "SORTS": rules.SORTS,
+            "default_reply": service.default_reply}
+
+
 @get("/office/complaints", guards=[requires("investigator")])
 async def office_complaints(request: Request) -> Template:
-    calendar = workcalendar.for_surveys(request.app.state.settings.surveys_dir)
-    rows = await service.office_list(include_contact=True, today=clock.today(), calendar=calendar,
-                                     mask_contact=(current_user(request) or {}).get("role") != "investigator")
-    unknown = calendar.unknown_years([clock.today(), *(r.due_on for r in rows if r.due_on)])
-    return Template("complaints/office.html", context={"complaints": rows, "departments": await service.departments(),
-                                                       "today": clock.today(), "unknown_years": unknown,
-                                                       "ACTION_LABELS": rules.ACTION_LABELS,
-                                                       "SEVERITY_LABELS": rules.SEVERITY_LABELS,
-                                                       "CHANNELS": service.CHANNELS})
+    f = _list_filter(request)
+    calendar, today = _calendar(request), clock.today()
+    page = await service.office_page(f, show_contact=_sees_contact(request), today=today, calendar=calendar,
+                                     working_days=_working_days(request))
+    unknown = calendar.unknown_years([today, *(r.due_on for r in page.items if r.due_on)])
+    return Template("complaints/office.html", context={
+        "page": page, "complaints": page.items, "f": f, "here": f.url(), "departments": await service.departments(),
+        "today": today, "unknown_years": unknown, "sees_contact": _sees_contact(request), **_labels()})
 
 
 @post("/office/complaints", guards=[requires("investigator")])
@@ -61,19 +98,37 @@ async def office_complaint_file(request: Request) -> Template:
     code = await service.file_complaint(str(form.get("department", "")), str(form.get("summary", "")),
                                         channel=str(form.get("channel", "phone")), contact=str(form.get("contact", "")),
                                         received_on=str(form.get("received_on", "")),
-                                        actor=current_user(request)["username"])
-    return Template("complaints/filed.html", context={"code": code})
+                                        actor=current_user(request)["username"],
+                                        duplicate_days=request.app.state.settings.complaints.duplicate_days)
+    return Template("complaints/filed.html", context={"code": code, "office": True})
+
+
+@get("/office/complaints/{code:str}", guards=[requires("investigator")])
+async def office_complaint_page(request: Request, code: str) -> Template:
+    calendar = _calendar(request)
+    detail = await service.office_detail(code, show_contact=_sees_contact(request), today=clock.today(),
+                                         calendar=calendar, working_days=_working_days(request))
+    back = rules.safe_next(request.query_params.get("next") or "", service.CHANNELS, detail.complaint.tracking_code)
+    return Template("complaints/detail.html", context={
+        "d": detail, "c": detail.complaint, "today": clock.today(), "back": back,
+        # an action taken here returns to the list the investigator came from (its filter and page)
+        "here": back if back != f"{rules.LIST_PATH}/{detail.complaint.tracking_code}" else rules.LIST_PATH,
+        "sees_contact": _sees_contact(request),
+        **_labels()})
 
 
 @post("/office/complaints/{code:str}/{action:str}", guards=[requires("investigator")])
 async def office_complaint_act(request: Request, code: str, action: str) -> Redirect:
+    """One action; back to where it was taken: the same filtered, paged list, or the complaint's page."""
     form = await request.form()
-    await service.act(code, action, actor=current_user(request)["username"], reason=str(form.get("reason", "")),
-                      severity=str(form.get("severity", "")) or None,
-                      decided_on=str(form.get("decision_date", "")),
-                      public_reply=str(form.get("public_reply", "")) or None)
-    return Redirect(path="/office/complaints", status_code=303)
+    reply = form.get("public_reply")
+    tracking = cardcodes.normalize_tracking_code(code)
+    await service.act(tracking, action, actor=current_user(request)["username"], reason=str(form.get("reason", "")),
+                      severity=str(form.get("severity", "")) or None, decided_on=str(form.get("decision_date", "")),
+                      public_reply=None if reply is None else str(reply))
+    target = rules.safe_next(str(form.get("next", "")), service.CHANNELS, tracking)
+    return Redirect(path=target, status_code=303)
 
 
 ROUTES = [complaint_form, complaint_submit, complaint_track, complaint_status_api, office_complaints,
-          office_complaint_file, office_complaint_act]
+          office_complaint_file, office_complaint_page, office_complaint_act]

@@ -26,10 +26,14 @@ class Complaint(Table, tablename="complaint"):
     investigator = Varchar(length=64, default="")
     public_reply = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    # Tracking codes (space-separated) of earlier complaints against the same department with a similar text, found
+    # at intake: flagged for the investigator, never merged.
+    similar_to = Text(default="")
 
 
 class ComplaintEvent(Table, tablename="complaint_event"):
-    """Every state change of a complaint, with who and why."""
+    """Every state change of a complaint, with who and why (the complaint's history; the public sees its steps with
+    their dates and public replies, never the actor or the reason)."""
 
     complaint = ForeignKey(references=Complaint, index=True)
     at = Timestamptz(default=TimestamptzNow())
@@ -37,4 +41,6 @@ class ComplaintEvent(Table, tablename="complaint_event"):
     action = Varchar(length=32)
     from_state = Varchar(length=16)
     to_state = Varchar(length=16)
-    reason = Text(default="")
+    reason = Text(default="")  # internal: investigators' pages only
+    public_reply = Text(default="")  # the reply given with this step, shown on the public tracking page
+    decision_date = Date(null=True, default=None)  # the decision date entered with a decision

@@ -138,6 +138,7 @@ class ComplaintFact:
 
     ref: str
     serious: bool = False  # 造成较坏影响
+    decided_on: str = ""  # the decision date (ISO), shown in the explanation
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,9 @@ def _rating_item(item: RubricItem, dm: DepartmentMonth,
     if r.bad_refs:
         lines.append("计入的差评：" + "、".join(r.bad_refs))
     if dm.complaints:
-        refs = (c.ref + ("（造成较坏影响）" if c.serious else "") for c in dm.complaints)
+        refs = (f"{c.ref}（" + (f"认定日期 {c.decided_on}，" if c.decided_on else "")
+                + (f"造成较坏影响，−{PER_SERIOUS_COMPLAINT}" if c.serious else f"−{PER_BAD_OR_COMPLAINT}") + "）"
+                for c in dm.complaints)
         lines.append("计入的投诉：" + "、".join(refs))
     if r.import_refs:
         lines.append("使用的办件量导入行：" + "、".join(r.import_refs))

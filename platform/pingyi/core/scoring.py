@@ -58,7 +58,8 @@ class DepartmentTally:
     """What the database aggregates per department for one campaign.
 
     `section_sum` is the integer sum of the totals of the department's complete sections;
-    `substantiated` counts complaints decided 属实 inside the campaign's complaint window.
+    `substantiated` counts complaints decided 属实 inside the campaign's complaint window; `complaints` names them
+    (tracking code, decision date) for the explanation, when the caller has them.
     """
 
     code: str
@@ -66,6 +67,7 @@ class DepartmentTally:
     section_count: int
     section_sum: int
     substantiated: int
+    complaints: tuple[tuple[str, str], ...] = ()
 
 
 def tally_from_totals(code: str, name: str, totals: Sequence[int], substantiated: int = 0) -> DepartmentTally:
@@ -234,6 +236,11 @@ class _Scored(TypedDict):
     explanation: list[str]
 
 
+def _complaint_line(t: DepartmentTally) -> str:
+    """"计入的属实投诉：C-…（认定日期 2025-06-20）、…" in tracking-code order."""
+    return "计入的属实投诉：" + "、".join(f"{code}（认定日期 {on}）" for code, on in sorted(t.complaints))
+
+
 def _score_one(t: DepartmentTally, k: int, penalty_per: int) -> _Scored:
     """Everything except the rank (which needs all departments)."""
     penalty = penalty_per * t.substantiated
@@ -242,6 +249,8 @@ def _score_one(t: DepartmentTally, k: int, penalty_per: int) -> _Scored:
         lines.append("无完整评议（没有企业评议该部门），未获评议：不计分、不定级、不排名。")
         if t.substantiated:
             lines.append(f"属实投诉 {t.substantiated} 件（照常列示）。")
+            if t.complaints:
+                lines.append(_complaint_line(t))
         else:
             lines.append("无属实投诉。")
         return _Scored(raw=None, raw_exact=None, penalty=0, unfloored=None, unfloored_exact=None,
@@ -258,6 +267,8 @@ def _score_one(t: DepartmentTally, k: int, penalty_per: int) -> _Scored:
     lines.append(f"{t.section_count} 份完整评议，合计 {t.section_sum} 分，平均 {_exact_or_display(raw)} 分")
     if t.substantiated:
         lines.append(f"属实投诉 {t.substantiated} 件 × {penalty_per} = −{penalty} 分")
+        if t.complaints:
+            lines.append(_complaint_line(t))
         if unfloored < 0:
             lines.append(f"扣减后 {_exact_or_display(unfloored)} 分，不低于 0，计 0 分")
         else:

@@ -20,8 +20,11 @@ from pingyi.core.survey import Department, Questionnaire
 from pingyi.evaluation import service as evaluation
 from pingyi.evaluation.tables import Campaign
 from pingyi.hall import service as hall
+from pingyi.publication import bulletin as publication_bulletin
 from pingyi.publication import service as publication
 from pingyi.settings import Settings
+
+from .demo_complaints import load_complaints, on_day
 
 DEMO_PASSWORD = "pingyi-demo"
 STAFF = (("admin", "admin", "纠风办管理员"), ("investigator", "investigator", "调查员小李"),
@@ -120,15 +123,28 @@ async def load_demo(settings: Settings) -> list[str]:
         weak = weakest(departments, 2)
         for dept, summary in ((weak[0], "窗口工作人员推诿，多次往返未办结。"), (weak[0], "办事时态度恶劣。"),
                               (weak[-1], "超期未办理。")):
-            tracking = await complaints.file_complaint(dept.code, summary, channel="phone", contact="138****0000",
-                                                       received_on=date(last_year, 6, 3), actor="investigator")
-            await complaints.act(tracking, "investigate", actor="investigator", decided_on=date(last_year, 6, 4))
-            await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",
-                                 severity="general", decided_on=date(last_year, 6, 20))
+            with on_day(date(last_year, 6, 3)):
+                tracking = await complaints.file_complaint(dept.code, summary, channel="phone",
+                                                           contact="138****0000", actor="investigator")
+            with on_day(date(last_year, 6, 4)):
+                await complaints.act(tracking, "investigate", actor="investigator")
+            with on_day(date(last_year, 6, 20)):
+                await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",
+                                     severity="general",
+                                     public_reply=f"经调取录像核实，您反映的问题属实，已责成{dept.name}整改。")
         await evaluation.change_state(last_year, "close", actor="demo")
         snap = await publication.compute_snapshot(last_year, actor="demo")
         await publication.publish(last_year, snap["version"], actor="demo")
         lines.append(f"{last_year} 年度评议：60 份评议已提交、3 件属实投诉、结果已公布")
+    lines.extend(await load_complaints(departments, weakest(departments, 2)))
+    if await publication.published_years():
+        key = await publication_bulletin.signing_key(settings.data_dir, actor="demo")
+        lines.append(f"{last_year} 年度评议公告已签名（办公室密钥 {key['key_id']}）：{settings.http.public_base_url}"
+                     f"/bulletin/{last_year}；自己核验：pingyi bulletin export --out bulletin && "
+                     "python3 platform/verify_bulletin.py bulletin/bulletin-*.json --key bulletin/office-key.pub")
+    from .demo_followup import load_followup_demo
+
+    lines.extend(await load_followup_demo(settings))  # 差评 answered, some overdue; rectification of 不满意
     cards_file = settings.data_dir / f"demo-cards-{this_year}.csv"
     if not await Campaign.exists().where(Campaign.year == this_year):
         tokens = await _run_campaign(this_year, catalog.questionnaire, departments, 12, rng)

@@ -8,7 +8,7 @@ import json
 from pingyi.cli import run_db
 from pingyi.settings import Settings
 
-from . import service
+from . import bulletin_cli, service
 
 FIELDS = ("rank", "code", "name", "section_count", "raw", "substantiated", "final", "published", "status_label")
 
@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--version", type=int, required=True)
     p.add_argument("--reason", default="")
     p.set_defaults(handler=cmd_publish)
+    bulletin_cli.register(sub)
 
 
 def cmd_results(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,7 +11,7 @@ from pingyi.core.errors import InvalidInput, NotFound
 from pingyi.evaluation import service as evaluation
 from pingyi.web.guards import admin_only, current_user, requires
 
-from . import chartcache, service
+from . import bulletin, chartcache, service
 from .charts import MEDIA_TYPES
 from .schemas import BulletinDocument, ResultsDocument
 
@@ -40,14 +40,16 @@ async def results_api(year: int) -> ResultsDocument:
 
 
 @get("/bulletin/{year:int}")
-async def bulletin_page(year: int) -> Template:
-    return Template("publication/bulletin.html", context={"b": await service.bulletin(year)})
+async def bulletin_page(state: State, year: int) -> Template:
+    return Template("publication/bulletin.html", context={"b": await bulletin.document(year),
+                                                          "key": await bulletin.signing_key(state.settings.data_dir)})
 
 
 @get("/api/v1/bulletin/{year:int}")
 async def bulletin_api(year: int) -> BulletinDocument:
-    """Every receipt code and each department's sections (one points digit per item), shuffled per department."""
-    return msgspec.convert(await service.bulletin(year), BulletinDocument)
+    """Every receipt code and each department's sections (one points digit per item), shuffled per department; the
+    same bytes as the signed download `/bulletin/{year}/bulletin.json` (docs/bulletin.md)."""
+    return msgspec.convert(await bulletin.document(year), BulletinDocument)
 
 
 @get("/receipt")

@@ -66,8 +66,10 @@ class DepartmentResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ResultsDocument(msgspec.Struct, frozen=True, kw_only=True):
-    """`GET /api/v1/results/{year}`: the newest published version of a campaign's results."""
+    """`GET /api/v1/results/{year}`: the newest published version of a campaign's results. `schema_version`
+    changes only with an incompatible change of this shape (fields are only ever added within a version)."""
 
+    schema_version: int = 1
     campaign: CampaignInfo
     turnout: Turnout
     results: list[DepartmentResult]
@@ -82,27 +84,106 @@ class ResultsDocument(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class BulletinDepartment(msgspec.Struct, frozen=True, kw_only=True):
-    """A department on the bulletin; `sections` (one points digit per item) only at k or more sections."""
+    """A department on the bulletin: its published figures, and `sections` (one points digit per item, shuffled
+    per publication) only at k or more sections — below k only the figures (SPEC §3 small-cell protection)."""
 
     code: str
     name: str
     section_count: int
+    section_sum: int  # the sum of its sections' totals (also in the results: the score reveals it anyway)
     substantiated: int
     published: str | None
+    grade: str | None
+    grade_label: str  # the grade's label, or 未获评议
+    rank: int | None
     small_cell: bool
     sections: list[str] | None = None
 
 
-class BulletinDocument(msgspec.Struct, frozen=True, kw_only=True):
-    """`GET /api/v1/bulletin/{year}`: every receipt code, and each department's shuffled sections."""
+class GradeBand(msgspec.Struct, frozen=True, kw_only=True):
+    grade: str
+    label: str
+    min: str | None  # the lowest published figure of the band; null for the last band
 
+
+class ScoringRules(msgspec.Struct, frozen=True, kw_only=True):
+    """The rules the bulletin's figures follow, stated in the file (`pingyi.core.bulletin_check.scoring_rules`)."""
+
+    section_points: str
+    raw: str
+    penalty_per_substantiated: int
+    floor: str
+    rounding: str
+    places: int
+    grade_bands: list[GradeBand]
+    ranking: str
+    k: int
+
+
+class QuestionnaireAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    label: str
+    points: int
+
+
+class QuestionnaireItem(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    text: str
+
+
+class QuestionnaireAspect(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    name: str
+    items: list[QuestionnaireItem]
+
+
+class QuestionnaireDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """The campaign's frozen questionnaire; a section's digits follow its items in this order."""
+
+    title: str
+    answers: list[QuestionnaireAnswer]
+    aspects: list[QuestionnaireAspect]
+
+
+class BulletinDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """`GET /api/v1/bulletin/{year}` and the signed download `bulletin-YEAR-vN.json` (docs/bulletin.md): every
+    receipt code, each department's figures and shuffled sections, the rules, the questionnaire and its
+    fingerprint, the snapshot digest and the audit chain heads. `schema_version` changes only with an
+    incompatible change of this shape (fields are only ever added within a version)."""
+
+    format: str  # "pingyi.bulletin"
+    schema_version: int
     year: int
+    title: str
     version: int
-    digest: str
+    digest: str  # the snapshot's inputs digest
+    computed_at: str
+    published_at: str
+    audit_head: str | None  # "<seq>:<hash>" of the audit chain when the version was computed
+    publication_audit_head: str | None  # … and when it was published
+    k: int
+    rules: ScoringRules
+    questionnaire_fingerprint: str  # sha256 of the questionnaire's canonical JSON
+    questionnaire: QuestionnaireDocument
+    turnout: Turnout
     receipts: list[str]
     departments: list[BulletinDepartment]
-    turnout: Turnout
-    k: int
+
+
+class BulletinKey(msgspec.Struct, frozen=True, kw_only=True):
+    key_id: str
+    algorithm: str
+    public_key: str  # base64 of the 32 raw bytes
+    created_at: str
+    retired_at: str | None
+    line: str  # the office-key.pub line: "pingyi-ed25519 <base64> <key id>"
+
+
+class BulletinKeys(msgspec.Struct, frozen=True, kw_only=True):
+    """`GET /api/v1/bulletin/keys`: every key the office has signed bulletins with, the current one first."""
+
+    current: str
+    keys: list[BulletinKey]
 
 
 class SnapshotRecord(msgspec.Struct, frozen=True, kw_only=True):

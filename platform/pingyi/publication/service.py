@@ -50,7 +50,9 @@ async def compute_inputs(year: int) -> dict[str, Any]:
 def build_payload(inputs: dict[str, Any]) -> dict[str, Any]:
     """Pure: score the inputs and add the aspect breakdown (withheld below k)."""
     k = inputs["campaign"]["k"]
-    tallies = [scoring.DepartmentTally(d["code"], d["name"], d["sections"], d["section_sum"], len(d["substantiated"]))
+    tallies = [scoring.DepartmentTally(d["code"], d["name"], d["sections"], d["section_sum"], len(d["substantiated"]),
+                                       complaints=tuple((c["tracking_code"], c["decision_date"])
+                                                        for c in d["substantiated"]))
                for d in inputs["departments"]]
     results = [r.to_dict() for r in scoring.score_campaign(tallies, k=k)]
     aspects = inputs["questionnaire"]["aspects"]
@@ -169,25 +171,6 @@ def publication_order(items: list[str], results: dict[str, Any], department_code
     out = sorted(items)
     random.Random(hashlib.sha256(seed.encode()).digest()).shuffle(out)
     return out
-
-
-async def bulletin(year: int) -> dict[str, Any]:
-    """Every receipt code, and each department's sections (shuffled per publication) — or only score and count
-    below k."""
-    results = await published_results(year)
-    campaign = await evaluation.campaign_row(year)
-    sections = {code: publication_order(answers, results, code)
-                for code, answers in (await evaluation.bulletin_sections(campaign["id"])).items()}
-    departments = []
-    for r in results["results"]:
-        entry = {"code": r["code"], "name": r["name"], "section_count": r["section_count"],
-                 "substantiated": r["substantiated"], "published": r["published"], "small_cell": r["small_cell"]}
-        if not r["small_cell"]:
-            entry["sections"] = sections.get(r["code"], [])
-        departments.append(entry)
-    return {"year": year, "version": results["version"], "digest": results["digest"],
-            "receipts": await evaluation.receipt_codes(campaign["id"]), "departments": departments,
-            "turnout": results["turnout"], "k": results["campaign"]["k"]}
 
 
 async def feedback_page(user: dict[str, Any], year: int | None, department: str | None) -> dict[str, Any]:

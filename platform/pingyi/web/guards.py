@@ -16,10 +16,13 @@ PUBLIC_ROUTES = frozenset({
     "/", "/login", "/logout", "/b", "/b/{token:str}", "/api/v1/ballots",
     "/results", "/results/{year:int}", "/results/{year:int}/ranking.svg", "/api/v1/results/{year:int}",
     "/bulletin/{year:int}", "/api/v1/bulletin/{year:int}", "/receipt",
+    "/bulletin/{year:int}/bulletin.json", "/bulletin/{year:int}/bulletin.json.sig", "/bulletin/{year:int}/bulletin.csv",
+    "/bulletin/{year:int}/bulletin.csv.sig", "/bulletin/office-key.pub", "/api/v1/bulletin/keys",
     "/complaints/new", "/complaints/track", "/api/v1/complaints", "/api/v1/complaints/{code:str}",
     "/api/v1/departments",
     "/monthly", "/monthly/{month:str}", "/api/v1/monthly", "/api/v1/monthly/{month:str}",
     "/r/{token:str}", "/r/{token:str}/done",  # the web rating behind a window's QR poster
+    "/rectification", "/api/v1/rectification",  # the public rectification tracker
     "/schema", "/health",
 })
 

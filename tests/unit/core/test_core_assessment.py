@@ -95,7 +95,18 @@ def test_rating_item_explains_its_figures() -> None:
     text = "\n".join(item(row, "1.6").explanation)
     assert "80.02%" in text and "高于 80%" in text
     assert "评价器 4000 次（差评 1）" in text and "扫码评价 1 次（差评 0）" in text
-    assert "T01:1:7" in text and "TS-2026-0001（造成较坏影响）" in text
+    assert "T01:1:7" in text and "TS-2026-0001（造成较坏影响，−10）" in text
+
+
+def test_each_counted_complaint_is_listed_with_its_decision_date_and_deduction() -> None:
+    """Issue 10 "effects visible": the monthly explanation names each substantiated complaint by tracking code,
+    with its decision date and its −5 (一般) or −10 (造成较坏影响): 10 − 5 − 10 = −5 → floored at 0."""
+    cs = (a.ComplaintFact("C-AAAA-AAAA-AAAA-AAAA", decided_on="2026-11-03"),
+          a.ComplaintFact("C-BBBB-BBBB-BBBB-BBBB", serious=True, decided_on="2026-11-30"))
+    row = one(dm("D01", ratings=a.RatingFacts(counted=0, bad=0, arm_events=0), complaints=cs))
+    text = "\n".join(item(row, "1.6").explanation)
+    assert ("计入的投诉：C-AAAA-AAAA-AAAA-AAAA（认定日期 2026-11-03，−5）、"
+            "C-BBBB-BBBB-BBBB-BBBB（认定日期 2026-11-30，造成较坏影响，−10）") in text
 
 
 # ------------------------------------------------------------------ 2.5 online processing

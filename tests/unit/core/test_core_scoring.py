@@ -234,3 +234,14 @@ def test_percent_rounds_half_up_once(part, whole, places, shown):
     from pingyi.core.scoring import percent
 
     assert percent(part, whole, places) == shown
+
+
+def test_the_explanation_lists_each_substantiated_complaint_by_code_and_decision_date():
+    """Issue 10 "effects visible": 2 complaints × 20 = −40, each named with its decision date (code order); a
+    department without sections lists its complaints too."""
+    rated = DepartmentTally("A", "县招商局", 2, 180, 2, complaints=(("C-BBBB", "2025-06-20"), ("C-AAAA", "2025-03-01")))
+    unrated = DepartmentTally("B", "县发改委", 0, 0, 1, complaints=(("C-CCCC", "2025-07-07"),))
+    results = by_code(score_campaign([rated, unrated]))
+    assert "属实投诉 2 件 × 20 = −40 分" in results["A"].explanation
+    assert "计入的属实投诉：C-AAAA（认定日期 2025-03-01）、C-BBBB（认定日期 2025-06-20）" in results["A"].explanation
+    assert "计入的属实投诉：C-CCCC（认定日期 2025-07-07）" in results["B"].explanation
