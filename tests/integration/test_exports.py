@@ -274,8 +274,48 @@ def test_cli_export_writes_a_private_file_once_and_refuses_bad_input(sqlite_sett
     assert main(["export", "ratings", "--month", "2026-11", "--department", "D02", "--out",
                  str(tmp_path / "r.xlsx")]) == 0
     assert {r["部门代码"] for r in _records(load_workbook(tmp_path / "r.xlsx").active)} == {"D02"}
+    assert main(["export", "rectification", "--format", "csv", "--out", str(tmp_path / "t.csv")]) == 0
+    assert (tmp_path / "t.csv").read_bytes().startswith(b"\xef\xbb\xbf\xe4\xbb\xbb")  # BOM, then 任务编号
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("pingyi: ") for line in err)
     cli = run_at(s, clock, lambda: AuditEntry.count().where((AuditEntry.action == "export.download")
                                                              & AuditEntry.actor.like("cli%")))
-    assert cli == 4
+    assert cli == 5
+
+
+def test_rectification_tasks_export_as_on_the_tasks_page_and_a_liaison_sees_its_own(any_settings):
+    """Two tasks opened by the office (D01, D02) plus whatever the published month raised (its 较差): the office's
+    export lists every task of followup.service.tasks; D01's liaison gets D01's only; an investigator is refused."""
+    from pingyi.followup import service as followup
+
+    s, clock = any_settings, clock_at(*DEC_3)
+    _setup(s, clock)
+    policy = followup.policy_for(s)
+    boss = {"username": "boss", "role": "admin", "department_id": None}
+
+    async def open_tasks():
+        await followup.create_task(boss, policy, department_code="D01", reason="同一原因差评集中：=态度生硬",
+                                   deadline="2026-12-31")
+        await followup.create_task(boss, policy, department_code="D02", reason="超时办结集中", deadline="2027-01-15")
+
+    run_at(s, clock, open_tasks)
+    with client_for(s, clock=clock) as client:
+        login(client, "insp", "password-1")
+        ws = _book(client.get("/office/exports/rectification/xlsx")).active
+        assert ws.title == "整改任务" and ws.freeze_panes == "A2"
+        assert _header(ws)[:6] == ["任务编号", "来源", "期间", "部门代码", "部门", "整改原因"]
+        rows = _records(ws)
+        expected = run_at(s, clock, lambda: followup.tasks(boss))
+        assert sorted(r["任务编号"] for r in rows) == sorted(t.id for t, _ in expected) and len(rows) >= 2
+        d01 = next(r for r in rows if r["部门代码"] == "D01" and r["来源"] == "集中反映的问题")
+        assert d01["整改原因"] == "同一原因差评集中：=态度生硬" and str(d01["整改期限"])[:10] == "2026-12-31"
+        assert d01["状态"] == "整改中（待提交措施）" and d01["已超期"] == "否"
+        table = _csv(client.get("/office/exports/rectification/csv"))
+        assert table[0] == _header(ws) and len(table) == len(rows) + 1
+    with client_for(s, clock=clock) as client:
+        login(client, "liaison", "password-1")
+        mine = _records(_book(client.get("/office/exports/rectification/xlsx")).active)
+        assert mine and {r["部门代码"] for r in mine} == {"D01"}
+    with client_for(s, clock=clock) as client:
+        login(client, "inv", "password-1")
+        assert client.get("/office/exports/rectification/xlsx").status_code == 403

@@ -1,5 +1,5 @@
-"""Interface layer: `pingyi export annual|monthly|complaints|ratings` — the office's spreadsheets from the shell
-(SPEC §6, issue 11; the same sheets as /office/exports, docs/exports.md).
+"""Interface layer: `pingyi export annual|monthly|complaints|ratings|rectification` — the office's spreadsheets
+from the shell (SPEC §6, issue 11; the same sheets as /office/exports, docs/exports.md).
 
 The file is created with mode 0600 and never overwritten (an existing --out is refused); every export is audited
 (actor "cli"). Complaints carry the complainant's contact only with --with-contact (SPEC §5: investigators only).
@@ -16,6 +16,7 @@ from pingyi.audit import service as audit
 from pingyi.cli import UsageError, cli_actor, run_db
 from pingyi.datafiles import write_private
 from pingyi.db import write_transaction
+from pingyi.followup import service as followup
 from pingyi.render.spreadsheet import Sheet, to_csv, to_xlsx
 from pingyi.settings import Settings
 
@@ -26,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="导出 Excel (XLSX) 或 CSV：年度结果、月度考核、投诉、每日窗口评价")
     kinds = p.add_subparsers(dest="kind", required=True, parser_class=type(p))
     for kind, help_text in (("annual", "已公布的年度评议结果"), ("monthly", "已公布的月度考核"),
-                            ("complaints", "投诉（默认不含联系方式）"), ("ratings", "每个窗口每天的好差评")):
+                            ("complaints", "投诉（默认不含联系方式）"), ("ratings", "每个窗口每天的好差评"),
+                            ("rectification", "整改任务（全部部门）")):
         k = kinds.add_parser(kind, help=help_text)
         if kind == "annual":
             k.add_argument("--year", type=int, required=True)
@@ -58,9 +60,12 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             calendar = workcalendar.for_surveys(settings.surveys_dir)
             sheets = await exports.complaint_list(include_contact=args.with_contact, calendar=calendar)
             what["contact"] = bool(args.with_contact)
-        else:
+        elif args.kind == "ratings":
             sheets = await exports.ratings_per_day(args.month, args.department)
             what.update(month=args.month, department=args.department or "")
+        else:  # the office's view: every department's tasks
+            office = {"username": cli_actor(), "role": "admin", "department_id": None}
+            sheets = await exports.rectification_tasks(office, followup.policy_for(settings))
         async with write_transaction():
             await audit.append(cli_actor(), "export.download", f"export:{args.kind}",
                                {**what, "format": args.format, "rows": len(sheets[0].rows), "cli": True})

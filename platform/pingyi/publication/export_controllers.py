@@ -4,7 +4,8 @@ Thin: parse, check the role, build the sheets (publication.exports), write them 
 (render.spreadsheet), audit the download. Who may download what (docs/exports.md):
 - annual and monthly results (published, public anyway): every office role;
 - complaints: office admin and investigators; the contact column only for an investigator;
-- ratings per window per day: office admin and inspectors for every department, a liaison for its own only.
+- ratings per window per day: office admin and inspectors for every department, a liaison for its own only;
+- rectification tasks: as on /office/rectification (admin, inspectors; a liaison its department's).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pingyi.core.assessment import month_of, previous_month
 from pingyi.core.errors import InvalidInput
 from pingyi.db import write_transaction
 from pingyi.evaluation import repository as evaluation
+from pingyi.followup import service as followup
 from pingyi.render.spreadsheet import Sheet, to_csv, to_xlsx
 from pingyi.web.guards import current_user, office, requires
 
@@ -112,4 +114,13 @@ async def export_ratings(request: Request, fmt: str, month: str) -> Response:
                                                         "department": department or ""})
 
 
-ROUTES = [exports_page, export_annual, export_monthly, export_complaints, export_ratings]
+@get("/office/exports/rectification/{fmt:str}", guards=[requires("inspector", "liaison")])
+async def export_rectification(request: Request, fmt: str) -> Response:
+    """The rectification tasks as on /office/rectification: the office's all, a liaison's its department's."""
+    fmt = _fmt(fmt)
+    user = current_user(request) or {}
+    sheets = await exports.rectification_tasks(user, followup.policy_for(request.app.state.settings))
+    return await _download(request, sheets, fmt, "rectification-tasks", {"kind": "rectification"})
+
+
+ROUTES = [exports_page, export_annual, export_monthly, export_complaints, export_ratings, export_rectification]

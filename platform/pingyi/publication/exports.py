@@ -20,9 +20,11 @@ from pingyi.assessment import monthclose
 from pingyi.assessment import service as assessment
 from pingyi.complaints import service as complaints
 from pingyi.core import complaints as complaint_rules
+from pingyi.core import followup as followup_rules
 from pingyi.core import scoring
 from pingyi.core.assessment import month_first_days
 from pingyi.core.errors import InvalidInput
+from pingyi.followup import service as followup
 from pingyi.hall import service as hall
 from pingyi.ratings import live_repository as ratings
 from pingyi.ratings.channels import CHANNEL_LABELS
@@ -31,7 +33,7 @@ from pingyi.workcalendar import WorkCalendar
 
 from . import service
 
-KINDS = ("annual", "monthly", "complaints", "ratings")
+KINDS = ("annual", "monthly", "complaints", "ratings", "rectification")
 FORMATS = ("xlsx", "csv")
 
 
@@ -190,3 +192,25 @@ async def ratings_per_day(month: str, department_code: str | None = None) -> lis
         day += timedelta(days=1)
     rows.sort(key=lambda r: (r[0], r[1], r[3], r[6]))
     return [Sheet(f"{month} 每日窗口评价", RATING_COLUMNS, rows)]
+
+
+# --------------------------------------------------------------------------------------------- rectification
+
+TASK_COLUMNS = (Column("任务编号", "int"), Column("来源"), Column("期间"), Column("部门代码"), Column("部门"),
+                Column("整改原因", width=40), Column("整改期限", "date"), Column("状态"), Column("已超期", "bool"),
+                Column("验收通过的整改措施", width=50), Column("退回理由", width=30), Column("创建人"),
+                Column("创建时间", "datetime"))
+
+
+async def rectification_tasks(user: dict[str, Any], policy: followup.Policy) -> list[Sheet]:
+    """The rectification (整改) tasks the user sees on /office/rectification (a liaison: its department's), brought
+    up to date with the published results first, as that page does for the office."""
+    if user.get("role") != "liaison":
+        await followup.sync(policy, actor="system")
+    zone = clock.local_now().tzinfo
+    rows = [[t.id, followup_rules.SOURCE_LABELS.get(t.source, t.source), t.period, t.department_code,
+             t.department_name, t.reason, t.deadline, followup_rules.TASK_STATE_LABELS.get(t.state, t.state), overdue,
+             t.accepted_summary, t.review_reason, t.created_by, t.created_at.astimezone(zone).replace(tzinfo=None)]
+            for t, overdue in await followup.tasks(user)]
+    rows.sort(key=lambda r: (r[6], r[0]))
+    return [Sheet("整改任务", TASK_COLUMNS, rows)]
