@@ -156,7 +156,7 @@ async def load_demo(settings: Settings) -> list[str]:
         if first:
             lines.append(f"试填一张评议卡：{first['ballot_url']}")
     base = settings.http.public_base_url
-    lines.append(f"导出 Excel：{base}/office/exports（如 {last_year} 年度结果、投诉）；"
+    lines.append(f"导出 Excel：{base}/office/exports（如 {last_year} 年度结果、投诉、整改任务）；"
                  f"生成评议卡：{base}/office/campaigns（登录 admin / {DEMO_PASSWORD}）")
     return lines
 

@@ -210,7 +210,8 @@ async def rectification_tasks(user: dict[str, Any], policy: followup.Policy) -> 
     zone = clock.local_now().tzinfo
     rows = [[t.id, followup_rules.SOURCE_LABELS.get(t.source, t.source), t.period, t.department_code,
              t.department_name, t.reason, t.deadline, followup_rules.TASK_STATE_LABELS.get(t.state, t.state), overdue,
-             t.accepted_summary, t.review_reason, t.created_by, t.created_at.astimezone(zone).replace(tzinfo=None)]
+             t.accepted_summary, t.review_reason, t.created_by,
+             t.created_at.astimezone(zone).replace(tzinfo=None, microsecond=0)]
             for t, overdue in await followup.tasks(user)]
     rows.sort(key=lambda r: (r[6], r[0]))
     return [Sheet("整改任务", TASK_COLUMNS, rows)]
