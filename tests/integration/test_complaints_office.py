@@ -118,8 +118,9 @@ def test_history_public_replies_and_reopening(any_settings):
         login(staff, "inv", "password-1")
         assert post_form(staff, page_url, f"{page_url}/investigate", {"next": page_url}).headers["location"] == page_url
         blank = post_form(staff, page_url, f"{page_url}/substantiate",
-                          {"reason": "调取录像属实", "severity": "general", "public_reply": "  "})
+                          {"reason": "调取录像属实", "severity": "general", "public_reply": "  ", "next": page_url})
         assert blank.status_code == 400 and "公开答复" in blank.text
+        assert f'<a href="{page_url}">返回投诉列表</a>' in blank.text  # the refusal links back to where it was
         assert _state(s, code) == "investigating"
         decided = post_form(staff, page_url, f"{page_url}/substantiate",
                             {"reason": "调取录像属实（内部）", "severity": "serious", "decision_date": "2026-03-06",

@@ -11,7 +11,8 @@ from litestar.response import Redirect, Template
 from pingyi import clock, workcalendar
 from pingyi.core import cardcodes
 from pingyi.core import complaints as rules
-from pingyi.core.errors import InvalidInput
+from pingyi.core.errors import DomainError, InvalidInput
+from pingyi.web.errors import status_for
 from pingyi.web.guards import current_user, requires
 
 from . import service
@@ -118,15 +119,22 @@ async def office_complaint_page(request: Request, code: str) -> Template:
 
 
 @post("/office/complaints/{code:str}/{action:str}", guards=[requires("investigator")])
-async def office_complaint_act(request: Request, code: str, action: str) -> Redirect:
-    """One action; back to where it was taken: the same filtered, paged list, or the complaint's page."""
+async def office_complaint_act(request: Request, code: str, action: str) -> Redirect | Template:
+    """One action; back to where it was taken: the same filtered, paged list, or the complaint's page. A refused
+    action says why and links back to that same place."""
     form = await request.form()
     reply = form.get("public_reply")
     tracking = cardcodes.normalize_tracking_code(code)
-    await service.act(tracking, action, actor=current_user(request)["username"], reason=str(form.get("reason", "")),
-                      severity=str(form.get("severity", "")) or None, decided_on=str(form.get("decision_date", "")),
-                      public_reply=None if reply is None else str(reply))
     target = rules.safe_next(str(form.get("next", "")), service.CHANNELS, tracking)
+    try:
+        await service.act(tracking, action, actor=current_user(request)["username"],
+                          reason=str(form.get("reason", "")), severity=str(form.get("severity", "")) or None,
+                          decided_on=str(form.get("decision_date", "")),
+                          public_reply=None if reply is None else str(reply))
+    except DomainError as exc:
+        status = status_for(exc)
+        return Template("error.html", status_code=status, context={"status": status, "message": exc.message,
+                                                                   "back": target, "back_label": "返回投诉列表"})
     return Redirect(path=target, status_code=303)
 
 
