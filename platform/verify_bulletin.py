@@ -6,8 +6,9 @@ Checks the office's Ed25519 signature (FILE.sig beside the file, or --sig), then
 score, grade and rank from the file alone and names each mismatch. Exit status: 0 verified against the key you
 gave; 1 a mismatch (signature, a changed or removed part, a count, a score, a grade, a rank); 2 unreadable file or
 key; 3 consistent, but no --key was given (the signature was checked only with the key the signature file names).
-A `.csv` bulletin gets its signature checked. The checks are `pingyi/core/bulletin_check.py` beside this script
-(standard library only), the same code `pingyi verify-bulletin` runs; see docs/bulletin.md.
+A `.csv` bulletin gets its signature checked. The checks are `pingyi/core/bulletin_check.py` and
+`bulletin_verify.py` beside this script (standard library only), the same code `pingyi verify-bulletin` runs; see
+docs/bulletin.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the pingyi source beside this file; nothing installed
 
-from pingyi.core import bulletin_check  # noqa: E402  (stdlib only: core imports nothing outside the stdlib)
+from pingyi.core import bulletin_check, bulletin_verify  # noqa: E402  (stdlib only, like all of core)
 from pingyi.core.errors import InvalidInput  # noqa: E402
 
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--receipt", help="你的回执码：核对它是否列在公告中")
     args = parser.parse_args(argv)
     try:
-        lines, status = bulletin_check.check_files(args.file, args.key, args.sig, args.receipt)
+        lines, status = bulletin_verify.check_files(args.file, args.key, args.sig, args.receipt)
     except (OSError, InvalidInput) as exc:
         message = exc.message if isinstance(exc, InvalidInput) else f"无法读取文件：{exc}"
         print(f"verify_bulletin: {message}", file=sys.stderr)

@@ -20,6 +20,7 @@ CLI_MODULES = (
     "pingyi.evaluation.cli",
     "pingyi.complaints.cli",
     "pingyi.publication.cli",
+    "pingyi.publication.export_cli",
     "pingyi.hall.cli",
     "pingyi.ratings.cli",
     "pingyi.assessment.cli",

@@ -49,6 +49,7 @@ CONTROLLER_MODULES = (
     "pingyi.complaints.controllers",
     "pingyi.publication.controllers",
     "pingyi.publication.bulletin_controllers",
+    "pingyi.publication.export_controllers",
     "pingyi.ratings.controllers",
     "pingyi.ratings.live_controllers",
     "pingyi.assessment.controllers",

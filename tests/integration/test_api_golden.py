@@ -2,8 +2,9 @@
 (issue 11 "explicit msgspec schemas … versioned, with golden-file tests"). SQLite and PostgreSQL give the same file.
 
 Fields random by design are normalised before the comparison (docs/bulletin.md "Versioned schemas and golden
-files"): receipt codes, complaint tracking codes, the digest, the times and the audit heads become placeholders;
-the shuffled section lists are sorted. Everything else is compared exactly. After an intended change:
+files"): receipt codes, complaint tracking codes (also inside explanation lines), the digest, the times and the
+audit heads become placeholders; the shuffled section lists are sorted. Everything else is compared exactly. After
+an intended change:
 PINGYI_UPDATE_GOLDEN=1 pytest tests/integration/test_api_golden.py, then review the diff.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,22 @@ GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 VOLATILE = ("digest", "computed_at", "published_at", "audit_head", "publication_audit_head")
 
 
+TRACKING_CODE = re.compile(r"\bC(?:-[0-9A-Z]{4}){4}\b")  # a complaint's tracking code, wherever it is quoted
+
+
+def _codes_out(value: Any) -> Any:
+    if isinstance(value, str):
+        return TRACKING_CODE.sub("<tracking_code>", value)
+    if isinstance(value, list):
+        return [_codes_out(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _codes_out(v) for k, v in value.items()}
+    return value
+
+
 def normalise_results(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {**doc, **{k: f"<{k}>" for k in VOLATILE if doc.get(k) is not None}}
-    out["results"] = [{**r, "complaints": [{**c, "tracking_code": "<tracking_code>"} for c in r["complaints"]]}
-                      for r in doc["results"]]
-    return out
+    """Tracking codes are replaced wherever they appear (the complaints list and the explanation lines)."""
+    return _codes_out({**doc, **{k: f"<{k}>" for k in VOLATILE if doc.get(k) is not None}})
 
 
 def normalise_bulletin(doc: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from pingyi.accounts import service as accounts
+from pingyi.evaluation import cardjobs
 from pingyi.evaluation.tables import Card
 from pingyi.publication import chartcache
 from pingyi.publication import service as publication
@@ -126,7 +127,7 @@ def test_chart_and_card_sheet_are_drawn_off_the_event_loop(sqlite_settings, monk
     from pingyi.publication import charts
 
     seen: dict[str, bool] = {}
-    real_chart, real_pdf = charts.ranking_bars, cardsheet.write_card_sheet_pdf
+    real_chart, real_pdf = charts.ranking_bars, cardsheet.render_card_sheet
 
     def chart(*args, **kwargs):
         seen["chart"] = _on_event_loop()
@@ -137,10 +138,13 @@ def test_chart_and_card_sheet_are_drawn_off_the_event_loop(sqlite_settings, monk
         return real_pdf(*args, **kwargs)
 
     monkeypatch.setattr(chartcache, "ranking_bars", chart)
-    monkeypatch.setattr(cardsheet, "write_card_sheet_pdf", pdf)
+    monkeypatch.setattr(cardsheet, "render_card_sheet", pdf)
     with client_for(s) as client:
         assert client.get("/results/2025/ranking.svg").status_code == 200
         login(client, "boss", "password-12")
         r = post_form(client, "/office/campaigns", "/office/campaigns/2027/cards", {"count": "2"})
-        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        assert r.status_code == 303
+        job = r.headers["location"].rsplit("/", 1)[1]
+        cardjobs.wait(job, 60)
+        assert client.get(f"{r.headers['location']}/cards.pdf").content.startswith(b"%PDF")
     assert seen == {"chart": False, "pdf": False}

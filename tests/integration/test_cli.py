@@ -115,3 +115,13 @@ def test_demo_refuses_a_production_database_and_writes_nothing(tmp_path):
     with sqlite3.connect(tmp_path / "pingyi.sqlite3") as con:
         assert [r[0] for r in con.execute("SELECT username FROM office_user")] == ["chief"]
         assert con.execute("SELECT COUNT(*) FROM campaign").fetchone()[0] == 0
+
+
+def test_complaints_list_filters_overdue_and_never_prints_a_contact(demo_dir):
+    every = pingyi(demo_dir, "complaints", "list")
+    late = pingyi(demo_dir, "complaints", "list", "--overdue")
+    assert every.returncode == 0 and late.returncode == 0, every.stderr + late.stderr
+    assert len(every.stdout.splitlines()) == 12  # the demo: last year's 3 + this year's 9
+    lines = late.stdout.splitlines()
+    assert lines and all(line.endswith("超期") for line in lines) and len(lines) < 12
+    assert "13900001111" not in every.stdout and "138****0000" not in every.stdout

@@ -90,6 +90,8 @@ def test_filters_search_pages_and_the_queue_by_due_date(any_settings):
         bad = staff.get("/office/complaints?state=deleted")
         assert bad.status_code == 400 and "状态筛选无效" in bad.text
         assert staff.get("/office/complaints?page=99").status_code == 200  # past the end: the last page
+        for q in ("a\\", "100%", "_", "'; drop table complaint; --"):  # LIKE's own characters are plain text
+            assert staff.get("/office/complaints", params={"q": q}).status_code == 200, q
 
 
 @pytest.mark.parametrize("forged", ["https://evil.example/", "//evil.example/office/complaints", "/office/users",
@@ -130,6 +132,8 @@ def test_history_public_replies_and_reopening(any_settings):
                           {"reason": "复查：录像显示已一次告知（内部）", "public_reply": "复查后认定不属实。",
                            "next": page_url})
         assert again.status_code == 303
+        row = re.search(rf'<tr id="c-{code}">.*?</tr>', staff.get("/office/complaints").text, re.S).group(0)
+        assert "已重新调查" in row and "不属实" in row
         history = staff.get(page_url).text
         for text in ("受理", "开始调查", "认定属实", "重新调查", "认定不属实", "调取录像属实（内部）",
                      "当事人提出新证据（内部）", "inv", CONTACT):
@@ -249,3 +253,26 @@ def test_events_carry_the_injected_clock(sqlite_settings):
     at = run(s, lambda: ComplaintEvent.select(ComplaintEvent.at).first())["at"]
     assert at.astimezone(UTC) == CLOCK.now() and code
     assert date(2026, 3, 10) == CLOCK.now().date()
+
+
+def test_markup_in_a_complaint_or_a_reply_is_shown_as_text(sqlite_settings):
+    """A visitor's text and an investigator's reply are escaped on every page that shows them."""
+    s = sqlite_settings
+    _users(s)
+    code = _file(s, "D07", '<script>alert("x")</script>推诿', "2026-03-02")
+
+    async def work():
+        await complaints.act(code, "investigate", actor="inv")
+        await complaints.act(code, "unsubstantiate", actor="inv", reason="<b>r</b>",
+                             public_reply='<img src=x onerror="alert(1)">查无实据')
+
+    _at(s, work)
+    with client_for(s, clock=CLOCK) as staff:
+        login(staff, "inv", "password-1")
+        for url in ("/office/complaints", f"/office/complaints/{code}"):
+            page = staff.get(url).text
+            assert "<script>alert" not in page and "&lt;script&gt;" in page
+            assert "<img src=x" not in page
+    with client_for(s, clock=CLOCK) as public:
+        track = public.get(f"/complaints/track?code={code}").text
+        assert "<img src=x" not in track and "&lt;img src=x" in track

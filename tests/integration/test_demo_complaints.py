@@ -34,3 +34,6 @@ def test_the_demo_has_complaints_in_every_state_with_public_replies(sqlite_setti
     decided = [st for st in statuses if st.state in rules.DECIDED_STATES or st.state == "withdrawn"]
     assert decided and all(st.public_reply for st in decided)
     assert {r.severity for r in rows if r.state == "substantiated"} == {"general", "serious"}
+    for st in statuses:  # each history reads in date order, as an office's would
+        days = [step.on for step in st.steps]
+        assert days == sorted(days), (st.tracking_code, days)

@@ -181,6 +181,7 @@ def test_served_import_takes_precedence_and_complaints_of_the_month_count(any_se
     assert item["published"] == "0.00"
     text = " ".join(item["explanation"])
     assert code in text and "W-D02=10" in text
+    assert f"{code}（认定日期 2026-11-30，造成较坏影响，−10）" in text  # issue 10: each complaint with date and points
 
 
 def test_online_import_errors_name_row_and_column_and_a_bad_file_changes_nothing(any_settings):

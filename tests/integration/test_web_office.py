@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pingyi.accounts import service as accounts
 from pingyi.app import create_app
+from pingyi.evaluation import cardjobs
 from pingyi.web.guards import PUBLIC_ROUTES
 
 from .helpers import full_section, open_campaign, run
@@ -90,8 +91,12 @@ def test_office_mints_cards_as_a_pdf_and_the_cards_work(sqlite_settings):
     with client_for(s) as client:
         login(client, "boss", "password-1")
         resp = post_form(client, "/office/campaigns", "/office/campaigns/2027/cards", {"count": "3"})
-        assert resp.status_code == 200 and resp.headers["content-type"] == "application/pdf"
-        assert resp.content.startswith(b"%PDF") and resp.headers["cache-control"] == "no-store"
+        assert resp.status_code == 303 and resp.headers["location"].startswith("/office/campaigns/2027/cards/")
+        job = resp.headers["location"].rsplit("/", 1)[1]
+        cardjobs.wait(job, 60)
+        pdf = client.get(f"/office/campaigns/2027/cards/{job}/cards.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF") and pdf.headers["cache-control"] == "no-store"
         bad = post_form(client, "/office/campaigns", "/office/campaigns/2027/cards", {"count": "0"})
         assert bad.status_code == 400 and "1–5000" in bad.text
     assert run(s, lambda: Card.count()) == 4

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pingyi.core import bulletin_check as bc
-from pingyi.core import scoring
+from pingyi.core import bulletin_verify, scoring
 
 QUESTIONNAIRE = {"title": "问卷", "answers": [{"key": "satisfied", "label": "满意", "points": 5},
                                              {"key": "basically_satisfied", "label": "基本满意", "points": 3},
@@ -77,7 +77,7 @@ def test_without_a_key_it_verifies_but_says_the_key_was_not_pinned() -> None:
     data, sig = sign(make(BASE))
     report = bc.verify(data, sig, None)
     assert report.findings == [] and report.exit_status == bc.EXIT_UNPINNED
-    assert "没有用 --key" in "\n".join(bc.render(report, data))
+    assert "没有用 --key" in "\n".join(bulletin_verify.render(report, data))
 
 
 def _set_published(doc: dict[str, Any], code: str, value: str) -> None:

@@ -40,8 +40,9 @@ class Search:
 
 
 def _like(text: str) -> str:
-    """A LIKE pattern for `text`; % and _ typed by the user become the one-character wildcard (a superset)."""
-    return "%" + text.replace("%", "_") + "%"
+    """A LIKE pattern for `text`; %, _ and the escape character \\ typed by the user become the one-character
+    wildcard (a superset of what was meant; PostgreSQL refuses a pattern ending in a lone backslash)."""
+    return "%" + text.replace("%", "_").replace("\\", "_") + "%"
 
 
 def _where(search: Search) -> list[Any]:
@@ -111,6 +112,15 @@ async def flagged_as_similar_to(tracking_code: str) -> list[str]:
     rows = await Complaint.select(Complaint.tracking_code, Complaint.similar_to).where(
         Complaint.similar_to.like(f"%{tracking_code}%")).order_by(Complaint.received_on)
     return [r["tracking_code"] for r in rows if tracking_code in r["similar_to"].split()]
+
+
+async def reopened_among(complaint_ids: list[int]) -> set[int]:
+    """Which of these complaints were ever reopened."""
+    if not complaint_ids:
+        return set()
+    rows = await ComplaintEvent.select(ComplaintEvent.complaint).where(
+        (ComplaintEvent.action == "reopen") & ComplaintEvent.complaint.is_in(complaint_ids))
+    return {int(r["complaint"]) for r in rows}
 
 
 async def events(complaint_id: int) -> list[ComplaintEventRecord]:

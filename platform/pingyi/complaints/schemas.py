@@ -84,6 +84,7 @@ class OfficeComplaint(msgspec.Struct, frozen=True, kw_only=True):
     actions: tuple[str, ...]
     public_reply: str = ""
     similar_to: tuple[str, ...] = ()  # likely duplicates found at intake (earlier complaints)
+    reopened: bool = False  # reopened at least once after a decision
 
 
 class OfficePage(msgspec.Struct, frozen=True, kw_only=True):

@@ -140,7 +140,7 @@ async def public_status(tracking_code: str) -> ComplaintStatus:
 
 
 def _office_row(r: ComplaintRecord, *, show_contact: bool, today: date, calendar: WorkCalendar,
-                working_days: int) -> OfficeComplaint:
+                working_days: int, reopened: bool = False) -> OfficeComplaint:
     return OfficeComplaint(
         tracking_code=r.tracking_code, state=r.state, severity=r.severity, channel=r.channel, summary=r.summary,
         contact=r.contact if show_contact else None, received_on=r.received_on, decision_date=r.decision_date,
@@ -148,7 +148,8 @@ def _office_row(r: ComplaintRecord, *, show_contact: bool, today: date, calendar
         department_name=r.department_name,
         due_on=calendar.due_date(r.received_on, working_days) if r.state in rules.OPEN_STATES else None,
         overdue=calendar.is_overdue(r.received_on, today, r.state, working_days),
-        actions=tuple(rules.allowed_actions(r.state)), public_reply=r.public_reply, similar_to=r.similar_to)
+        actions=tuple(rules.allowed_actions(r.state)), public_reply=r.public_reply, similar_to=r.similar_to,
+        reopened=reopened)
 
 
 def _search(f: rules.ListFilter, today: date, calendar: WorkCalendar, working_days: int) -> repository.Search:
@@ -194,8 +195,9 @@ async def office_page(f: rules.ListFilter, *, show_contact: bool, today: date, c
             closed_search = replace(search, states=closed_states)
             rows += await repository.page(closed_search, oldest_first=False, limit=page_size - len(rows),
                                           offset=max(0, offset - open_total))
-    items = [_office_row(r, show_contact=show_contact, today=today, calendar=calendar, working_days=working_days)
-             for r in rows]
+    reopened = await repository.reopened_among([r.id for r in rows])
+    items = [_office_row(r, show_contact=show_contact, today=today, calendar=calendar, working_days=working_days,
+                         reopened=r.id in reopened) for r in rows]
     return OfficePage(items=items, total=total, page=min(f.page, pages), pages=pages)
 
 
@@ -212,10 +214,11 @@ async def office_detail(tracking_code: str, *, show_contact: bool, today: date, 
     row = await repository.by_code(cardcodes.normalize_tracking_code(tracking_code))
     if row is None:
         raise NotFound("投诉编号不存在。")
+    events = await repository.events(row.id)
     return OfficeDetail(
         complaint=_office_row(row, show_contact=show_contact, today=today, calendar=calendar,
-                              working_days=working_days),
-        events=await repository.events(row.id),
+                              working_days=working_days, reopened=any(e.action == rules.REOPEN for e in events)),
+        events=events,
         similar_later=tuple(await repository.flagged_as_similar_to(row.tracking_code)))
 
 

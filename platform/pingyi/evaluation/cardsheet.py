@@ -4,9 +4,10 @@ The tokens exist only here, once: each card's ballot URL and its human-typable f
 and to an A4 PDF of cut-out cards (2 × 4 per page), both created with mode 0600 and replaced atomically. Nothing is
 logged: a ballot URL is a bearer secret.
 
-The PDF embeds a CJK font found by render.fonts (settings: PINGYI_FONT_PATH); without one that has every
-character of the sheet, FontMissing is raised before anything is drawn (callers check with `check_font` before
-minting cards, so a refusal spends nothing).
+The PDF is laid out by render.pdf (fpdf2, docs/printing.md) and embeds a CJK font found by render.fonts (settings:
+PINGYI_FONT_PATH); without one that has every character of the sheet, FontMissing is raised before anything is drawn
+(callers check with `check_font` before minting cards, so a refusal spends nothing). The office's big batches are
+drawn by evaluation.cardjobs in a worker thread, with progress.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ import csv
 import io
 import os
 import secrets as _secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from pingyi.core.errors import InvalidInput
 from pingyi.datafiles import private_dir
-from pingyi.render.fonts import MONO_FAMILY, require_cjk_font
-from pingyi.render.qr import draw_qr, qr_matrix
+from pingyi.render import pdf
+from pingyi.render.fonts import require_cjk_font
+from pingyi.render.qr import CARD_MASK, qr_matrix, qr_version
 
-__all__ = ["check_font", "qr_matrix", "sheet_text", "write_card_sheet", "write_card_sheet_pdf"]
+__all__ = ["check_font", "qr_matrix", "render_card_sheet", "sheet_text", "write_card_sheet", "write_card_sheet_pdf"]
 
-A4_INCHES = (8.27, 11.69)
+Progress = Callable[[int], None]  # called with the number of cards drawn so far
+MM = 25.4  # millimetres per inch (the layout below is in inches of the A4 page)
 COLUMNS, ROWS = 2, 4
 CARDS_PER_PAGE = COLUMNS * ROWS
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 0.06, 0.035, 0.025  # fractions of the page
@@ -57,6 +61,7 @@ def write_card_sheet(
     pdf_path: Path,
     csv_path: Path,
     fonts: tuple[str, ...] | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Write `cards` ((ballot_url, fallback_code) pairs) to a printable PDF of QR cards and to a CSV.
 
@@ -72,7 +77,7 @@ def write_card_sheet(
     writer = csv.writer(csv_buf, lineterminator="\r\n")
     writer.writerow(["ballot_url", "code"])
     writer.writerows(cards)
-    pdf_bytes = _render_pdf(cards, campaign_title, year, base, font)
+    pdf_bytes = _render_pdf(cards, campaign_title, year, base, font, progress)
 
     _write_private(Path(csv_path), csv_buf.getvalue().encode("utf-8"))
     _write_private(Path(pdf_path), pdf_bytes)
@@ -83,7 +88,15 @@ def write_card_sheet_pdf(cards: list[tuple[str, str]], campaign_title: str, year
     """Write only the PDF sheet to a binary stream (e.g. an HTTP download that is never stored on disk)."""
     _check_cards(cards)
     base = base_url.rstrip("/")
-    out.write(_render_pdf(cards, campaign_title, year, base, check_font(campaign_title, year, base, fonts)))
+    out.write(render_card_sheet(cards, campaign_title, year, base, fonts))
+
+
+def render_card_sheet(cards: list[tuple[str, str]], campaign_title: str, year: int, base_url: str,
+                      fonts: tuple[str, ...] | None = None, progress: Progress | None = None) -> bytes:
+    """The PDF sheet as bytes; `progress(cards drawn)` is called after each page (from the caller's thread)."""
+    _check_cards(cards)
+    base = base_url.rstrip("/")
+    return _render_pdf(cards, campaign_title, year, base, check_font(campaign_title, year, base, fonts), progress)
 
 
 def _check_cards(cards: list[tuple[str, str]]) -> None:
@@ -98,66 +111,51 @@ def _check_cards(cards: list[tuple[str, str]]) -> None:
 # --------------------------------------------------------------------------------------------- PDF
 
 
-def _render_pdf(cards: list[tuple[str, str]], campaign_title: str, year: int, base_url: str, font: Path) -> bytes:
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.lines import Line2D
-
-    cjk = FontProperties(fname=str(font))  # explicit: no global rcParams, safe in a worker thread
+def _render_pdf(cards: list[tuple[str, str]], campaign_title: str, year: int, base_url: str, font: Path,
+                progress: Progress | None = None) -> bytes:
+    """The sheet through render.pdf: 8 cards per A4 page; `progress(done)` after each page."""
     title = SHEET_TITLE.format(year=year)
     subtitle = campaign_title.strip() if campaign_title.strip() != title else ""
+    header_title = campaign_title.strip() or title
     pages = (len(cards) + CARDS_PER_PAGE - 1) // CARDS_PER_PAGE
-    cell_w = (1 - 2 * MARGIN_X) / COLUMNS
-    cell_h = (1 - MARGIN_TOP - MARGIN_BOTTOM) / ROWS
-    qr_w = QR_SIDE_IN / A4_INCHES[0]
-    qr_h = QR_SIDE_IN / A4_INCHES[1]
+    width, height = pdf.A4.width, pdf.A4.height
+    margin_x, top, bottom = MARGIN_X * width, MARGIN_TOP * height, height - MARGIN_BOTTOM * height
+    cell_w = (width - 2 * margin_x) / COLUMNS
+    cell_h = (bottom - top) / ROWS
+    qr_side = QR_SIDE_IN * MM
+    instruction = INSTRUCTION_TYPE.format(base_url=base_url)
+    versions: dict[int, int] = {}  # URL length → QR version (a sheet's URLs all have one length)
 
-    out = io.BytesIO()
-    # Fixed metadata: no creation date, so the same cards give the same file.
-    with PdfPages(out, metadata={"Title": title, "Creator": "pingyi", "CreationDate": None}) as pdf:
-        for page in range(pages):
-            fig = Figure(figsize=A4_INCHES)
-            fig.text(0.5, 1 - MARGIN_TOP / 2, PAGE_HEADER.format(title=campaign_title.strip() or title,
-                                                                 page=page + 1, pages=pages),
-                     ha="center", va="center", fontsize=8, color="#555555", fontproperties=cjk)
-            # cut lines: the outer frame and the lines between cells
-            line = dict(transform=fig.transFigure, color="#999999", linewidth=0.6, linestyle=(0, (4, 3)))
-            top, bottom = 1 - MARGIN_TOP, MARGIN_BOTTOM
-            for c in range(COLUMNS + 1):
-                x = MARGIN_X + c * cell_w
-                fig.add_artist(Line2D([x, x], [bottom, top], **line))
-            for r in range(ROWS + 1):
-                y = bottom + r * cell_h
-                fig.add_artist(Line2D([MARGIN_X, 1 - MARGIN_X], [y, y], **line))
+    doc = pdf.document(font, title=title)
+    for page in range(pages):
+        doc.add_page()
+        pdf.text_at(doc, width / 2, top / 2 - 1.2, PAGE_HEADER.format(title=header_title, page=page + 1, pages=pages),
+                    size=8, gray=85)
+        for c in range(COLUMNS + 1):  # cut lines: the outer frame and the lines between cells
+            x = margin_x + c * cell_w
+            pdf.dashed_line(doc, x, top, x, bottom)
+        for r in range(ROWS + 1):
+            y = top + r * cell_h
+            pdf.dashed_line(doc, margin_x, y, width - margin_x, y)
 
-            for slot, (url, code) in enumerate(cards[page * CARDS_PER_PAGE:(page + 1) * CARDS_PER_PAGE]):
-                col, row = slot % COLUMNS, slot // COLUMNS
-                cx = MARGIN_X + (col + 0.5) * cell_w
-                y1 = top - row * cell_h  # top edge of the cell
-
-                def at(inches: float, y1: float = y1) -> float:
-                    """Figure y of a point `inches` below the cell's top edge."""
-                    return y1 - inches / A4_INCHES[1]
-
-                fig.text(cx, at(0.14), title, ha="center", va="top", fontsize=11.5, fontproperties=cjk)
-                if subtitle:
-                    fig.text(cx, at(0.34), subtitle, ha="center", va="top", fontsize=7.5, color="#333333",
-                             fontproperties=cjk)
-                draw_qr(fig, (cx - qr_w / 2, at(0.46 + QR_SIDE_IN), qr_w, qr_h), url)
-                below = 0.46 + QR_SIDE_IN
-                fig.text(cx, at(below + 0.02), "卡号", ha="center", va="top", fontsize=7, color="#555555",
-                         fontproperties=cjk)
-                fig.text(cx, at(below + 0.15), code, ha="center", va="top", fontsize=10.5, family=MONO_FAMILY,
-                         weight="bold")
-                fig.text(cx, at(below + 0.35), INSTRUCTION_SCAN, ha="center", va="top", fontsize=7.5,
-                         fontproperties=cjk)
-                fig.text(cx, at(below + 0.50), INSTRUCTION_TYPE.format(base_url=base_url), ha="center", va="top",
-                         fontsize=7.5, fontproperties=cjk)
-                fig.text(cx, at(below + 0.67), CARD_NOTE, ha="center", va="top", fontsize=6.5, color="#555555",
-                         fontproperties=cjk)
-            pdf.savefig(fig)
-    return out.getvalue()
+        for slot, (url, code) in enumerate(cards[page * CARDS_PER_PAGE:(page + 1) * CARDS_PER_PAGE]):
+            col, row = slot % COLUMNS, slot // COLUMNS
+            cx = margin_x + (col + 0.5) * cell_w
+            y1 = top + row * cell_h  # top edge of the cell, mm from the top of the page
+            pdf.text_at(doc, cx, y1 + 0.14 * MM, title, size=11.5)
+            if subtitle:
+                pdf.text_at(doc, cx, y1 + 0.34 * MM, subtitle, size=7.5, gray=51)
+            version = versions.get(len(url)) or versions.setdefault(len(url), qr_version(url))
+            pdf.qr(doc, cx - qr_side / 2, y1 + 0.46 * MM, qr_side, qr_matrix(url, mask=CARD_MASK, version=version))
+            below = y1 + (0.46 + QR_SIDE_IN) * MM
+            pdf.text_at(doc, cx, below + 0.02 * MM, "卡号", size=7, gray=85)
+            pdf.text_at(doc, cx, below + 0.15 * MM, code, size=10.5, family=pdf.MONO, bold=True)
+            pdf.text_at(doc, cx, below + 0.35 * MM, INSTRUCTION_SCAN, size=7.5)
+            pdf.text_at(doc, cx, below + 0.50 * MM, instruction, size=7.5)
+            pdf.text_at(doc, cx, below + 0.67 * MM, CARD_NOTE, size=6.5, gray=85)
+        if progress is not None:
+            progress(min(len(cards), (page + 1) * CARDS_PER_PAGE))
+    return pdf.to_bytes(doc)
 
 
 # --------------------------------------------------------------------------------------------- files

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -19,8 +19,8 @@ from pingyi.core.errors import Conflict, InvalidInput, StateError
 from pingyi.web.errors import status_for
 from pingyi.web.guards import admin_only, current_user
 
-from . import cardsheet, service
-from .schemas import BallotReceipt, BallotSubmission
+from . import cardjobs, cardsheet, service
+from .schemas import BallotReceipt, BallotSubmission, CardJobStatus
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
@@ -162,18 +162,20 @@ def _fields(v: dict[str, Any]) -> lifecycle.CampaignFields:
         complaint_to=lifecycle.parse_date("complaint_to", v["complaint_to"]))
 
 
-async def _campaigns_page(v: dict[str, Any] | None = None, error: str | None = None, status: int = 200) -> Template:
+async def _campaigns_page(data_dir: Path, v: dict[str, Any] | None = None, error: str | None = None,
+                          status: int = 200) -> Template:
     setup = await service.campaign_setup()
     if v is None:  # a new campaign: the first unused year, every active department ticked
         v = {"year": setup["default_year"], "title": "", "k": 5, "cards_from": "", "symposium_on": "",
              "complaint_from": "", "complaint_to": "", "departments": [d.code for d in setup["departments"]]}
     return Template("evaluation/campaigns.html", status_code=status, context={
-        **setup, "campaigns": await service.campaigns_overview(), "v": v, "error": error})
+        **setup, "campaigns": await service.campaigns_overview(), "v": v, "error": error,
+        "card_jobs": cardjobs.jobs(data_dir)})
 
 
 @get("/office/campaigns", guards=[admin_only])
-async def campaigns_page() -> Template:
-    return await _campaigns_page()
+async def campaigns_page(state: State) -> Template:
+    return await _campaigns_page(state.settings.data_dir)
 
 
 @post("/office/campaigns", guards=[admin_only])
@@ -187,7 +189,7 @@ async def campaign_create(request: Request, state: State) -> Redirect | Template
                                       complaint_from=fields.complaint_from, complaint_to=fields.complaint_to,
                                       k=fields.k, actor=_actor(request))
     except (InvalidInput, Conflict) as exc:
-        return await _campaigns_page(v, exc.message, status_for(exc))
+        return await _campaigns_page(state.settings.data_dir, v, exc.message, status_for(exc))
     return Redirect(path=f"/office/campaigns/{fields.year}", status_code=303)
 
 
@@ -227,8 +229,10 @@ async def campaign_action(request: Request, year: int, action: str) -> Redirect:
 
 
 @post("/office/campaigns/{year:int}/cards", guards=[admin_only])
-async def cards_generate(request: Request, state: State, year: int) -> Response:
-    """Mint cards and return the printable PDF at once; the tokens are never stored or shown again."""
+async def cards_generate(request: Request, state: State, year: int) -> Redirect:
+    """Mint cards and start drawing their sheet in a worker thread; the page of the job shows its progress.
+
+    The tokens live only in the thread and in the job's private file: never stored elsewhere or shown again."""
     form = await request.form()
     try:
         count = int(str(form.get("count", "")).strip())
@@ -238,11 +242,40 @@ async def cards_generate(request: Request, state: State, year: int) -> Response:
     fonts = state.settings.fonts
     cardsheet.check_font(f"{year}年度外来投资企业民主评议", year, base, fonts)  # refuse before minting: no card lost
     minted = await service.mint_cards(year, count, actor=_actor(request))
-    pdf = io.BytesIO()
-    await anyio.to_thread.run_sync(lambda: cardsheet.write_card_sheet_pdf(minted.cards(base), minted.title, year,
-                                                                          base, pdf, fonts))
-    return Response(pdf.getvalue(), media_type="application/pdf", status_code=200, headers={
-        "Content-Disposition": f'attachment; filename="cards-{year}-batch{minted.batch}.pdf"', **NO_STORE})
+    job = cardjobs.start(state.settings.data_dir, year=year, title=minted.title, batch=minted.batch,
+                         cards=minted.cards(base), base_url=base, fonts=fonts, actor=_actor(request))
+    return Redirect(path=f"/office/campaigns/{year}/cards/{job.job}", status_code=303)
+
+
+@get("/office/campaigns/{year:int}/cards/{job:str}", guards=[admin_only])
+async def card_job_page(state: State, year: int, job: str) -> Template:
+    """Progress of a card sheet (polled by /static/cardjob.js; without script the page refreshes itself)."""
+    found = cardjobs.status(state.settings.data_dir, year, job)
+    return Template("evaluation/cardjob.html", context={"job": found, "keep_hours": cardjobs.KEEP_HOURS})
+
+
+@get("/office/campaigns/{year:int}/cards/{job:str}/status", guards=[admin_only])
+async def card_job_status(state: State, year: int, job: str) -> Response[CardJobStatus]:
+    return Response(cardjobs.status(state.settings.data_dir, year, job), headers=NO_STORE)
+
+
+@get("/office/campaigns/{year:int}/cards/{job:str}/cards.pdf", guards=[admin_only])
+async def card_job_download(request: Request, state: State, year: int, job: str) -> Response[bytes]:
+    """The finished sheet (audited: whoever holds it holds the cards)."""
+    path = cardjobs.sheet_path(state.settings.data_dir, year, job)
+    found = cardjobs.status(state.settings.data_dir, year, job)
+    data = await anyio.to_thread.run_sync(path.read_bytes)
+    await service.audit_card_sheet(year, found.batch, "cards.download", actor=_actor(request))
+    return Response(data, media_type="application/pdf", status_code=200, headers={
+        "Content-Disposition": f'attachment; filename="cards-{year}-batch{found.batch}.pdf"', **NO_STORE})
+
+
+@post("/office/campaigns/{year:int}/cards/{job:str}/discard", guards=[admin_only])
+async def card_job_discard(request: Request, state: State, year: int, job: str) -> Redirect:
+    """Delete the sheet's file from the server once it is printed (audited)."""
+    found = cardjobs.discard(state.settings.data_dir, year, job)
+    await service.audit_card_sheet(year, found.batch, "cards.discard", actor=_actor(request))
+    return Redirect(path="/office/campaigns", status_code=303)
 
 
 @post("/office/campaigns/{year:int}/opinions", guards=[admin_only])
@@ -255,4 +288,5 @@ async def symposium_opinion(request: Request, year: int) -> Redirect:
 
 ROUTES = [ballot_entry, ballot_entry_post, ballot_page, ballot_submit, ballot_api, campaigns_page, campaign_create,
           campaign_page, campaign_edit,
-          campaign_action, cards_generate, symposium_opinion]
+          campaign_action, cards_generate, card_job_page, card_job_status, card_job_download, card_job_discard,
+          symposium_opinion]

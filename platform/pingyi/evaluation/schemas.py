@@ -32,3 +32,21 @@ class Turnout(Struct):
     cards_issued: int
     cards_used: int
     ballots: int
+
+
+class CardJobStatus(Struct, frozen=True, kw_only=True):
+    """`GET /office/campaigns/{year}/cards/{job}/status`: progress of a card sheet drawn in a worker thread.
+
+    state: queued | running | done | failed. `done` counts the cards drawn so far; times are UTC, ISO 8601."""
+
+    job: str
+    year: int
+    batch: int
+    count: int
+    done: int
+    state: str
+    error: str
+    created_by: str
+    created_at: str
+    updated_at: str
+    finished_at: str | None

@@ -170,6 +170,12 @@ async def mint_cards(year: int, count: int, *, actor: str) -> MintedCards:
     return MintedCards(year, row["title"], tokens, batch)
 
 
+async def audit_card_sheet(year: int, batch: int, action: str, *, actor: str) -> None:
+    """Audit a card sheet leaving the server (`cards.download`) or deleted from it (`cards.discard`)."""
+    async with write_transaction():
+        await audit.append(actor, action, f"campaign:{year}", {"batch": batch})
+
+
 async def campaigns_overview() -> list[dict[str, Any]]:
     """Every campaign, newest first, with its turnout (office pages)."""
     rows = await repo.campaigns()

@@ -24,7 +24,7 @@ from pingyi.publication import bulletin as publication_bulletin
 from pingyi.publication import service as publication
 from pingyi.settings import Settings
 
-from .demo_complaints import load_complaints
+from .demo_complaints import load_complaints, on_day
 
 DEMO_PASSWORD = "pingyi-demo"
 STAFF = (("admin", "admin", "纠风办管理员"), ("investigator", "investigator", "调查员小李"),
@@ -123,12 +123,15 @@ async def load_demo(settings: Settings) -> list[str]:
         weak = weakest(departments, 2)
         for dept, summary in ((weak[0], "窗口工作人员推诿，多次往返未办结。"), (weak[0], "办事时态度恶劣。"),
                               (weak[-1], "超期未办理。")):
-            tracking = await complaints.file_complaint(dept.code, summary, channel="phone", contact="138****0000",
-                                                       received_on=date(last_year, 6, 3), actor="investigator")
-            await complaints.act(tracking, "investigate", actor="investigator", decided_on=date(last_year, 6, 4))
-            await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",
-                                 severity="general", decided_on=date(last_year, 6, 20),
-                                 public_reply=f"经调取录像核实，您反映的问题属实，已责成{dept.name}整改。")
+            with on_day(date(last_year, 6, 3)):
+                tracking = await complaints.file_complaint(dept.code, summary, channel="phone",
+                                                           contact="138****0000", actor="investigator")
+            with on_day(date(last_year, 6, 4)):
+                await complaints.act(tracking, "investigate", actor="investigator")
+            with on_day(date(last_year, 6, 20)):
+                await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",
+                                     severity="general",
+                                     public_reply=f"经调取录像核实，您反映的问题属实，已责成{dept.name}整改。")
         await evaluation.change_state(last_year, "close", actor="demo")
         snap = await publication.compute_snapshot(last_year, actor="demo")
         await publication.publish(last_year, snap["version"], actor="demo")
@@ -152,6 +155,9 @@ async def load_demo(settings: Settings) -> list[str]:
             first = next(csv.DictReader(fh), None)
         if first:
             lines.append(f"试填一张评议卡：{first['ballot_url']}")
+    base = settings.http.public_base_url
+    lines.append(f"导出 Excel：{base}/office/exports（如 {last_year} 年度结果、投诉）；"
+                 f"生成评议卡：{base}/office/campaigns（登录 admin / {DEMO_PASSWORD}）")
     return lines
 
 

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from pingyi.cli import UsageError, cli_actor, run_db
-from pingyi.core import bulletin_check
+from pingyi.core import bulletin_check, bulletin_verify
 from pingyi.core.errors import InvalidInput
 from pingyi.datafiles import private_dir
 from pingyi.settings import Settings
@@ -91,7 +91,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        lines, status = bulletin_check.check_files(args.file, args.key, args.sig, args.receipt)
+        lines, status = bulletin_verify.check_files(args.file, args.key, args.sig, args.receipt)
     except OSError as exc:
         raise UsageError(f"无法读取文件：{exc}") from None
     except InvalidInput as exc:

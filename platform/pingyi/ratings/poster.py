@@ -1,23 +1,24 @@
 """Service layer: the printable QR poster of one window, A4 or A5 (SPEC §4 web channel, issue 9).
 
 One page: hall, department and window name, the terminal's scale (labels from protocol), "扫码评价" and the QR
-code of the window's rating URL (PUBLIC_BASE_URL/r/<poster token>). Drawn with matplotlib's PDF backend and the
-CJK font of render.fonts, the QR code by render.qr (shared with the card sheet). Never written to disk or logged:
-the download is the only copy.
+code of the window's rating URL (PUBLIC_BASE_URL/r/<poster token>). Laid out by render.pdf (fpdf2, shared with the
+card sheet; docs/printing.md) with the CJK font of render.fonts embedded. Never written to disk or logged: the
+download is the only copy.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Final
 
 from pingyi.core.errors import InvalidInput
-from pingyi.render.fonts import MONO_FAMILY, require_cjk_font
-from pingyi.render.qr import draw_qr
+from pingyi.render import pdf
+from pingyi.render.fonts import require_cjk_font
+from pingyi.render.qr import qr_matrix
 from pingyi_terminal import protocol
 
-SIZES: Final[dict[str, tuple[float, float]]] = {"A4": (8.27, 11.69), "A5": (5.83, 8.27)}  # inches, portrait
+SIZES: Final[dict[str, pdf.Paper]] = {"A4": pdf.A4, "A5": pdf.A5}  # portrait
+MM: Final = 25.4  # millimetres per inch (the layout is in inches of the A4 page)
 HALL_TITLE: Final = "政务服务中心"  # printed for a window in no hall
 HEADLINE: Final = "扫码评价"
 INVITE: Final = "请您对本窗口的服务作出评价"
@@ -41,39 +42,27 @@ def render_poster(*, department: str, window: str, scale: str, url: str, size: s
     return _render(hall, department, window, scale, url, SIZES[size], font)
 
 
-def _render(hall: str, department: str, window: str, scale: str, url: str, inches: tuple[float, float],
-            font: Path) -> bytes:
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-    from matplotlib.font_manager import FontProperties
-
-    cjk = FontProperties(fname=str(font))
-    w_in, h_in = inches
-    k = w_in / SIZES["A4"][0]  # type sizes scale with the paper
-    fig = Figure(figsize=inches)
+def _render(hall: str, department: str, window: str, scale: str, url: str, paper: pdf.Paper, font: Path) -> bytes:
+    k = paper.width / pdf.A4.width  # type sizes and positions scale with the paper
 
     def at(inch: float) -> float:
-        """Figure y of a point `inch` inches below the top edge (A4 inches, scaled)."""
-        return 1 - inch * k / h_in
+        """Millimetres from the top edge of a point `inch` inches below it on A4 (scaled)."""
+        return inch * MM * k
 
-    fig.text(0.5, at(0.7), hall, ha="center", va="top", fontsize=20 * k, color="#555555", fontproperties=cjk)
-    fig.text(0.5, at(1.2), department, ha="center", va="top", fontsize=30 * k, weight="bold", fontproperties=cjk)
-    fig.text(0.5, at(1.9), window, ha="center", va="top", fontsize=24 * k, fontproperties=cjk)
-    fig.text(0.5, at(2.6), HEADLINE, ha="center", va="top", fontsize=44 * k, color="#b22222", weight="bold",
-             fontproperties=cjk)
-    side = 4.6 * k  # printed QR side, inches (~117 mm on A4, ~82 mm on A5)
-    top = 3.65 * k
-    draw_qr(fig, ((w_in - side) / 2 / w_in, 1 - (top + side) / h_in, side / w_in, side / h_in), url)
-    below = (top + side) / k
-    fig.text(0.5, at(below + 0.2), INVITE, ha="center", va="top", fontsize=18 * k, fontproperties=cjk)
+    doc = pdf.document(font, title=f"{department} {window} {HEADLINE}", paper=paper)
+    doc.add_page()
+    cx = paper.width / 2
+    pdf.text_at(doc, cx, at(0.7), hall, size=20 * k, gray=85)
+    pdf.text_at(doc, cx, at(1.2), department, size=30 * k)
+    pdf.text_at(doc, cx, at(1.9), window, size=24 * k)
+    pdf.text_at(doc, cx, at(2.6), HEADLINE, size=44 * k, rgb=(178, 34, 34))
+    side = 4.6 * MM * k  # printed QR side (~117 mm on A4, ~82 mm on A5)
+    top = at(3.65)
+    pdf.qr(doc, cx - side / 2, top, side, qr_matrix(url))  # one code: the encoder picks the best mask
+    below = 3.65 + 4.6
+    pdf.text_at(doc, cx, at(below + 0.2), INVITE, size=18 * k)
     labels = "　".join(protocol.SCALES[scale].values())
-    fig.text(0.5, at(below + 0.75), SCALE_NOTE + labels, ha="center", va="top", fontsize=15 * k,
-             fontproperties=cjk)
-    fig.text(0.5, at(below + 1.3), FOOTER, ha="center", va="top", fontsize=11 * k, color="#555555",
-             fontproperties=cjk)
-    fig.text(0.5, 0.03, url, ha="center", va="bottom", fontsize=7 * k, color="#888888", family=MONO_FAMILY)
-    out = io.BytesIO()
-    with PdfPages(out, metadata={"Title": f"{department} {window} {HEADLINE}", "Creator": "pingyi",
-                                 "CreationDate": None}) as pdf:
-        pdf.savefig(fig)
-    return out.getvalue()
+    pdf.text_at(doc, cx, at(below + 0.75), SCALE_NOTE + labels, size=15 * k)
+    pdf.text_at(doc, cx, at(below + 1.3), FOOTER, size=11 * k, gray=85)
+    pdf.text_at(doc, cx, paper.height * 0.97 - 7 * k * pdf.PT_MM, url, size=7 * k, family=pdf.MONO, gray=136)
+    return pdf.to_bytes(doc)

@@ -1,28 +1,31 @@
-"""Publication layer: QR codes drawn into matplotlib PDF pages — shared by the card sheet and the window poster.
+"""Infrastructure layer: QR code matrices for the printed pages (card sheets, window posters; render/pdf.py).
 
-Drawn as an image with ``interpolation="none"`` (PITFALLS: a resampled code fails to scan), from the module
-matrix with the standard 4-module quiet zone.
+Error correction level M, the standard 4-module quiet zone. `mask=None` lets the encoder score all eight mask
+patterns and keep the best (about 5 ms a code); a fixed mask (any of the eight is valid, ISO/IEC 18004) costs about
+1 ms, which is what makes a 1,000-card sheet take seconds instead of most of a minute (docs/printing.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import qrcode
 import qrcode.constants
 
+CARD_MASK = 0  # the mask of every card-sheet code: fixed, for speed; the scan tests read every code back
 
-def qr_matrix(data: str) -> list[list[bool]]:
-    """The QR code of `data` as rows of dark (True) modules, with the standard 4-module quiet zone."""
+
+def qr_version(data: str) -> int:
+    """The smallest QR version (size) that holds `data` at level M; every card of a sheet has the same length."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     qr.add_data(data)
-    qr.make(fit=True)
+    return int(qr.best_fit())
+
+
+def qr_matrix(data: str, mask: int | None = None, version: int | None = None) -> list[list[bool]]:
+    """The QR code of `data` as rows of dark (True) modules, with the standard 4-module quiet zone.
+
+    `version` given (from qr_version of data of the same length) skips the encoder's search for the size."""
+    qr = qrcode.QRCode(version=version, error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
+                       mask_pattern=mask)
+    qr.add_data(data)
+    qr.make(fit=version is None)
     return qr.get_matrix()
-
-
-def draw_qr(fig: Any, rect: tuple[float, float, float, float], data: str) -> Any:
-    """Draw the QR code of `data` into `fig` at `rect` (left, bottom, width, height as figure fractions)."""
-    ax = fig.add_axes(rect)
-    ax.imshow(qr_matrix(data), cmap="gray_r", vmin=0, vmax=1, interpolation="none", aspect="equal", resample=False)
-    ax.set_axis_off()
-    return ax
