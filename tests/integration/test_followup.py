@@ -372,3 +372,22 @@ def test_the_office_is_shown_concentrated_reason_tags(loop):
     run_at(s, clock, more)
     assert "“效率” 3 条" in _client(s, clock, "insp").get("/office/rectification").text
     assert "“效率”" not in _client(s, clock, "li1").get("/office/rectification").text
+
+
+def test_a_department_summary_counts_what_it_owes(loop):
+    """For the department's portal: D01 owes two answers on 11-20 (the 11-10 one overdue), and after a task by
+    hand one set of measures, not yet overdue; D02 owes one overdue answer and no task."""
+    s, clock, _ = loop
+    policy = service.policy_for(s)
+
+    async def work():
+        from pingyi.hall import repository as hall
+
+        d01, d02 = await hall.department_by_code("D01"), await hall.department_by_code("D02")
+        await service.create_task({"role": "admin", "username": "boss"}, policy, department_code="D01",
+                                  reason="集中问题。")
+        return await service.department_summary(d01.id, policy), await service.department_summary(d02.id, policy)
+
+    d01, d02 = run_at(s, clock, work)
+    assert d01 == {"answers_owed": 2, "answers_overdue": 1, "tasks_owed": 1, "tasks_overdue": 0}
+    assert d02 == {"answers_owed": 1, "answers_overdue": 1, "tasks_owed": 0, "tasks_overdue": 0}

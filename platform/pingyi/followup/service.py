@@ -245,6 +245,26 @@ async def month_panel(month: str, policy: Policy) -> dict[str, Any]:
     return {"month": month, "figures": await figures([month], policy)}
 
 
+async def department_summary(department_id: int, policy: Policy, *, months: int = 3) -> dict[str, int]:
+    """What a department owes, for its portal page (publication/ may read it): 差评 of the last `months` months
+    still to answer (pending or returned) and how many of those are overdue; rectification tasks still owing
+    measures and how many of those are overdue."""
+    today = clock.today()
+    month = month_rules.month_of(today)
+    start = monthclose.bounds(month)[0]
+    for _ in range(months - 1):
+        month = month_rules.previous_month(month)
+        start = monthclose.bounds(month)[0]
+    end = monthclose.bounds(month_rules.month_of(today))[1]
+    owed = [_queue_item(i, policy, today, {}, office=False)
+            for i in await repository.items(start=start, end=end, department_id=department_id)
+            if i.state in (rules.PENDING, rules.RETURNED)]
+    tasks_owed = [t for t in await repository.tasks(department_id) if t.state in (rules.OPEN, rules.RETURNED)]
+    return {"answers_owed": len(owed), "answers_overdue": sum(q.overdue for q in owed),
+            "tasks_owed": len(tasks_owed),
+            "tasks_overdue": sum(rules.task_overdue(t.state, t.deadline, today) for t in tasks_owed)}
+
+
 # ------------------------------------------------------------------------------------ rectification tasks
 
 OutcomeSource = Callable[[], Awaitable[list[Outcome]]]
