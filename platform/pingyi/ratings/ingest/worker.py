@@ -50,6 +50,44 @@ ACK_INFLIGHT = 100
 # ack messages faster than the broker took them, until paho ran out of packet ids (65,535) and refused acks.
 ACK_BACKLOG_MAX = 5000
 _PUBACK = struct.Struct("!BBH")
+RECV_CHUNK = 65536  # bytes read from the socket at once (paho reads each packet's header byte by byte)
+
+
+class BufferedClient(mqtt.Client):
+    """paho's client with a receive buffer: one recv() of up to 64 KB serves many packets.
+
+    paho 2.2 reads a packet with 3-4 recv() calls (command byte, each remaining-length byte, the rest) and returns
+    to select() after each packet; every call releases and re-takes the GIL, which the asyncio thread (sorting and
+    storing batches) holds most of the time. Profiled: half the worker's samples were in that receive path
+    (docs/mqtt-ingest.md, "Where the time goes"). Here `_sock_recv` serves from the buffer and `loop_read` goes on
+    while buffered bytes remain (they are invisible to select()). The buffer is dropped with the socket."""
+
+    _rbuf: bytes = b""
+    _rpos: int = 0
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        buf, pos = self._rbuf, self._rpos
+        if pos >= len(buf):
+            buf = super()._sock_recv(RECV_CHUNK)  # BlockingIOError (nothing there) propagates as paho expects
+            if not buf:
+                return buf  # connection closed
+            self._rbuf, pos = buf, 0
+        self._rpos = pos + bufsize
+        return buf[pos:pos + bufsize]
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        while rc == mqtt.MQTT_ERR_SUCCESS and self._rpos < len(self._rbuf) and self._sock is not None:
+            rc = super().loop_read(max_packets)
+        return rc
+
+    def _sock_close(self) -> None:
+        self._rbuf, self._rpos = b"", 0
+        super()._sock_close()
+
+    def reconnect(self) -> mqtt.MQTTErrorCode:
+        self._rbuf, self._rpos = b"", 0  # bytes of an old connection never reach the new one
+        return super().reconnect()
 
 
 @dataclass
@@ -88,8 +126,8 @@ class IngestWorker:
 
     # ------------------------------------------------------------------------------------------ MQTT side
     def _make_client(self) -> mqtt.Client:
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
-                        manual_ack=True)
+        c = BufferedClient(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
+                           manual_ack=True)
         # A callback that raises must not kill paho's network thread (the worker would live on, deaf): log it.
         # Unacknowledged messages are redelivered by the broker, so nothing is lost.
         c.suppress_exceptions = True
