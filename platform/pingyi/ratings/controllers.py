@@ -25,6 +25,9 @@ LEVEL_LABELS = protocol.SCALES
 async def fleet_page(request: Request) -> Template:
     rows = await service.fleet()
     return Template("ratings/fleet.html", context={"terminals": rows, "CHANNEL_LABELS": CHANNEL_LABELS,
+                                                   "FLAG_LABELS": protocol.FLAG_LABELS,
+                                                   "max_offline_days": request.app.state.settings.mqtt.max_offline_days,
+                                                   "clock_skew_s": request.app.state.settings.mqtt.clock_skew_s,
                                                    "posters": await web_rating.posters()})
 
 

@@ -19,7 +19,7 @@ from pingyi.db import write_transaction
 
 from .. import alerts, web_rating
 from ..tables import Quarantine, Rating, Terminal
-from .validate import MAX_WALL_MS, SHAPES, KnownTerminal, SortedBatch
+from .validate import CLOCK_SHAPES, MAX_WALL_MS, SHAPES, KnownTerminal, SortedBatch
 
 RATING_COLUMNS = ("event_key", "terminal", '"window"', "department", "epoch", "seq", "kind", "level", "scale", "bad",
                   "flags", "counted", "boot", "mono_ms", "wall_at", "synced", "occurred_at", "time_source",
@@ -50,8 +50,9 @@ def ms_to_dt(ms: int) -> datetime:
 class BatchStore:
     """Stores sorted batches. Keeps a cache of boot offsets (an optimisation; the database row stays the truth)."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, bounds: clockfix.TimeBounds = clockfix.DEFAULT_BOUNDS) -> None:
         self.pg = isinstance(engine, PostgresEngine)
+        self.bounds = bounds
         self._boots: dict[tuple[int, str], BootOffset] = {}
         self._pending: dict[tuple[int, str], BootOffset] = {}  # applied to _boots only after COMMIT
         self._last_seen_written: dict[int, float] = {}
@@ -150,17 +151,22 @@ class BatchStore:
         boots = self._boots
         pending = self._pending
         occurred_ms = clockfix.occurred_ms
+        max_age, skew = self.bounds.max_age_ms, self.bounds.skew_ms
         for key, se in batch.events.items():
             ev, kt = se.event, se.terminal
-            flags, counted, bad = SHAPES[(ev.kind, ev.level, ev.scale, tuple(ev.flags))]
+            shape = (ev.kind, ev.level, ev.scale, tuple(ev.flags))
+            flags, counted, bad = SHAPES[shape]
             wall = ev.wall_ms
             wall = 0 if wall < 0 else MAX_WALL_MS if wall > MAX_WALL_MS else wall
+            rec = se.received_ms
             if ev.synced:
                 occ, source = wall, clockfix.SOURCE_TERMINAL
             else:
                 bk = (kt.pk, ev.boot)
-                occ, source = occurred_ms(ev.mono_ms, wall, False, pending.get(bk) or boots.get(bk), se.received_ms)
-                occ = 0 if occ < 0 else MAX_WALL_MS if occ > MAX_WALL_MS else occ
+                occ, source = occurred_ms(ev.mono_ms, wall, False, pending.get(bk) or boots.get(bk), rec)
+            if not rec - max_age <= occ <= rec + skew:  # clockfix.TimeBounds.within, inlined on the hot path
+                flags, counted, bad = CLOCK_SHAPES[shape]
+                occ, source = rec, clockfix.SOURCE_RECEIVED
             k(key), t(kt.pk), w(kt.window_pk), d(kt.department_pk), e(ev.epoch), s(ev.seq), ki(ev.kind)
             lv(ev.level), sc(ev.scale), b(bad), f(flags), c(counted), bo(ev.boot), mo(ev.mono_ms), wa(wall)
             sy(ev.synced), oc(occ), ts(source), re(se.received_ms)
@@ -173,7 +179,11 @@ class BatchStore:
             wall = max(0, min(ev.wall_ms, MAX_WALL_MS))
             occurred, source = clockfix.occurred_ms(ev.mono_ms, wall, ev.synced, self._boot((kt.pk, ev.boot)),
                                                     se.received_ms)
-            flags, counted, bad = SHAPES[(ev.kind, ev.level, ev.scale, tuple(ev.flags))]
+            shape = (ev.kind, ev.level, ev.scale, tuple(ev.flags))
+            flags, counted, bad = SHAPES[shape]
+            if not self.bounds.within(occurred, se.received_ms):
+                flags, counted, bad = CLOCK_SHAPES[shape]
+                occurred, source = se.received_ms, clockfix.SOURCE_RECEIVED
             rows.append((key, kt.pk, kt.window_pk, kt.department_pk, ev.epoch, ev.seq, ev.kind, ev.level, ev.scale,
                          bad, flags, counted, ev.boot, ev.mono_ms, ms_to_dt(wall), ev.synced,
                          ms_to_dt(occurred), source, ms_to_dt(se.received_ms), False, "", ""))
@@ -192,14 +202,21 @@ class BatchStore:
         return inserted
 
     async def _retime(self, pk: int, boot: str, off: BootOffset) -> None:
+        """Re-date the boot's unsynchronised events with the new offset — only those it keeps within the bounds
+        (never earlier than received − max offline; never later than received, as before): a forged clock sample
+        cannot move stored ratings out of the window. The others keep the time they had."""
         source = clockfix.SOURCE_CORRECTED if off.exact else clockfix.SOURCE_RECEIVED
         if self.pg:
             expr = "LEAST(received_at, to_timestamp(GREATEST(0, mono_ms + {}) / 1000.0))"
+            received_ms = "(EXTRACT(EPOCH FROM received_at) * 1000)::bigint"
         else:
             expr = ("MIN(received_at, strftime('%Y-%m-%d %H:%M:%f', MAX(0, mono_ms + {}) / 1000.0, 'unixepoch') "
                     "|| '+00:00')")
+            received_ms = "CAST(ROUND((julianday(received_at) - 2440587.5) * 86400000.0) AS INTEGER)"
         await Rating.raw(f"UPDATE rating SET occurred_at = {expr}, time_source = {{}} "
-                         "WHERE terminal = {} AND boot = {} AND synced = false", off.offset_ms, source, pk, boot)
+                         "WHERE terminal = {} AND boot = {} AND synced = false "
+                         f"AND mono_ms + {{}} >= {received_ms} - {{}}",
+                         off.offset_ms, source, pk, boot, off.offset_ms, self.bounds.max_age_ms)
 
     async def _update_terminals(self, batch: SortedBatch) -> None:
         for pk, up in batch.updates.items():

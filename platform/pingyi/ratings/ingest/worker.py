@@ -28,6 +28,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from pingyi import clock
+from pingyi.core import clockfix
 from pingyi.db import current_engine
 from pingyi.settings import MqttSettings
 from pingyi_terminal import protocol
@@ -116,6 +117,7 @@ class IngestWorker:
         self.decoder = FastEventDecoder()
         self.batch_wait_s = (batch_wait_ms if batch_wait_ms is not None else mqtt_settings.batch_wait_ms) / 1000
         self.stats = IngestStats()
+        self.bounds = clockfix.TimeBounds.of(mqtt_settings.max_offline_days, mqtt_settings.clock_skew_s)
         self.inbox: deque[tuple[str, bytes, int, int, int]] = deque()
         self.connected = False
         self.fatal: str | None = None
@@ -182,7 +184,7 @@ class IngestWorker:
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 self._loop.add_signal_handler(sig, self._stop.set)
-        store = BatchStore(current_engine())
+        store = BatchStore(current_engine(), self.bounds)
         await self._refresh_directory(store)
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.session_expiry_s
@@ -230,10 +232,10 @@ class IngestWorker:
     async def _process(self, store: BatchStore, items: list[tuple[str, bytes, int, int, int]]) -> None:
         if not items:
             return
-        batch = sort_items(items, self._directory.get, self.decoder)
+        batch = sort_items(items, self._directory.get, self.decoder, self.bounds)
         if batch.unknown and time.monotonic() - self._directory_at > UNKNOWN_REFRESH_S:
             await self._refresh_directory(store)  # maybe provisioned since: look again before quarantining
-            batch = sort_items(items, self._directory.get, self.decoder)
+            batch = sort_items(items, self._directory.get, self.decoder, self.bounds)
         elif time.monotonic() - self._directory_at > DIRECTORY_REFRESH_S:
             await self._refresh_directory(store)  # revocations and changes, for the next batches
         delay = 0.2
