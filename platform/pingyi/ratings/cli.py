@@ -115,10 +115,16 @@ def _revoke(args: Any, settings: Settings) -> int:
 
 
 def _list(args: Any, settings: Settings) -> int:
-    rows = run_db(settings, lambda: service.fleet())
+    async def work() -> tuple[list[dict[str, Any]], dict[str, int]]:
+        over = {o.terminal_id: o.dropped for o in await service.quarantine_overflow()}
+        return await service.fleet(), over
+
+    rows, over = run_db(settings, work)
+    print("terminal\twindow\tstate\tlast_seen\toutbox\tquarantine_dropped")
     for r in rows:
         state = "revoked" if r["revoked"] else ("online" if r["online"] else "offline")
-        print(f"{r['terminal_id']}\t{r['window_code']}\t{state}\t{r['last_seen'] or '-'}\t{r['outbox_depth']}")
+        print(f"{r['terminal_id']}\t{r['window_code']}\t{state}\t{r['last_seen'] or '-'}\t{r['outbox_depth']}\t"
+              f"{over.get(r['terminal_id'], 0)}")
     return 0
 
 

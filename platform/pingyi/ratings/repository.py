@@ -8,8 +8,8 @@ from typing import Any
 from pingyi import clock
 from pingyi_terminal import protocol
 
-from .schemas import ChannelCount, DepartmentRatingMonth
-from .tables import Quarantine, Rating, ServedCount, Terminal
+from .schemas import ChannelCount, DepartmentRatingMonth, QuarantineOverflowCount
+from .tables import Quarantine, QuarantineOverflow, Rating, ServedCount, Terminal
 
 
 def bad_sql(alias: str = "") -> str:
@@ -114,9 +114,15 @@ async def dismiss(rating_id: int, reason: str, by: str, at: datetime) -> int:
     return len(rows)
 
 
+async def quarantine_overflow() -> list[QuarantineOverflowCount]:
+    rows = await QuarantineOverflow.select().order_by(QuarantineOverflow.terminal_id)
+    return [QuarantineOverflowCount(terminal_id=r["terminal_id"], dropped=int(r["dropped"]),
+                                    dropped_bytes=int(r["dropped_bytes"]), last_at=r["last_at"]) for r in rows]
+
+
 async def quarantine(limit: int = 200) -> list[dict[str, Any]]:
     return await Quarantine.select(Quarantine.id, Quarantine.received_at, Quarantine.topic, Quarantine.reason,
-                                   Quarantine.terminal_id, Quarantine.raw_text).order_by(
+                                   Quarantine.terminal_id, Quarantine.raw_text, Quarantine.raw_length).order_by(
         Quarantine.id, ascending=False).limit(limit)
 
 

@@ -18,7 +18,7 @@ from pingyi.core.clockfix import BootOffset
 from pingyi.db import write_transaction
 
 from .. import alerts, web_rating
-from ..tables import Quarantine, Rating, Terminal
+from ..tables import Quarantine, QuarantineOverflow, Rating, Terminal
 from .validate import CLOCK_SHAPES, MAX_WALL_MS, SHAPES, KnownTerminal, SortedBatch
 
 RATING_COLUMNS = ("event_key", "terminal", '"window"', "department", "epoch", "seq", "kind", "level", "scale", "bad",
@@ -74,8 +74,16 @@ class BatchStore:
             if batch.quarantine:
                 await Quarantine.insert(*[
                     Quarantine(received_at=ms_to_dt(q.received_ms), topic=q.topic, reason=q.reason,
-                               terminal_id=q.terminal_id, raw=q.raw, raw_text=q.raw.decode("utf-8", "replace")[:4096])
+                               terminal_id=q.terminal_id, raw=q.raw, raw_text=q.raw.decode("utf-8", "replace"),
+                               raw_length=q.raw_length)
                     for q in batch.quarantine])
+            for tid, over in batch.overflow.items():  # a few terminals at most: one upsert each
+                await QuarantineOverflow.raw(
+                    "INSERT INTO quarantine_overflow (terminal_id, dropped, dropped_bytes, last_at) "
+                    "VALUES ({}, {}, {}, {}) ON CONFLICT (terminal_id) DO UPDATE SET "
+                    "dropped = quarantine_overflow.dropped + excluded.dropped, "
+                    "dropped_bytes = quarantine_overflow.dropped_bytes + excluded.dropped_bytes, "
+                    "last_at = excluded.last_at", tid, over.messages, over.bytes, ms_to_dt(over.last_ms))
             retime = await self._merge_boots(batch)
             if batch.events and self.pg:
                 status = await tx.connection.execute(PG_INSERT_RATINGS, *self._rating_columns(batch))

@@ -27,7 +27,10 @@ from pingyi.core import clockfix
 from pingyi_terminal import protocol
 from pingyi_terminal.protocol import Event, ProtocolError
 
+from .budget import Overflow
+
 MAX_RAW_BYTES = 65536
+QUARANTINE_RAW_BYTES = 4096  # a quarantine row keeps this prefix of the payload, and the payload's full length
 MAX_WALL_MS = 4_102_444_800_000  # 2100-01-01: clamp absurd wall clocks of unsynchronised terminals
 
 
@@ -143,7 +146,8 @@ class QuarantineRow:
     topic: str
     reason: str
     terminal_id: str
-    raw: bytes
+    raw: bytes  # at most QUARANTINE_RAW_BYTES
+    raw_length: int = 0  # the payload's full length
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,7 @@ class SortedBatch:
     samples: dict[tuple[int, str], list[tuple[int, bool]]] = field(default_factory=dict)  # (pk, boot) → samples
     last_seen: dict[int, int] = field(default_factory=dict)  # terminal pk → newest receive time (ms)
     quarantine: list[QuarantineRow] = field(default_factory=list)
+    overflow: dict[str, Overflow] = field(default_factory=dict)  # terminal id → refused, not stored (budget.py)
     duplicates_in_batch: int = 0
     unknown: bool = False  # a message came from a terminal not in the directory
 
@@ -236,7 +241,7 @@ def sort_items(items: list[tuple[str, bytes, int, int, int]], directory: Directo
 
 def _quarantine(out: SortedBatch, m: RawMessage, reason: str, tid: str = "") -> None:
     out.quarantine.append(QuarantineRow(m.received_ms, m.topic[:255], reason[:1000], tid[:64],
-                                        bytes(m.payload[:MAX_RAW_BYTES])))
+                                        bytes(m.payload[:QUARANTINE_RAW_BYTES]), len(m.payload)))
 
 
 def _sort_one(m: RawMessage, directory: Directory, out: SortedBatch, dec: FastEventDecoder,

@@ -33,6 +33,7 @@ from pingyi.db import current_engine
 from pingyi.settings import MqttSettings
 from pingyi_terminal import protocol
 
+from .budget import QuarantineBudget
 from .store import BatchStore
 from .validate import FastEventDecoder, KnownTerminal, sort_items
 
@@ -97,6 +98,7 @@ class IngestStats:
     inserted: int = 0
     acked_events: int = 0
     quarantined: int = 0
+    quarantine_dropped: int = 0
     batches: int = 0
     ack_publish_failures: int = 0
     db_failures: int = 0
@@ -118,6 +120,7 @@ class IngestWorker:
         self.batch_wait_s = (batch_wait_ms if batch_wait_ms is not None else mqtt_settings.batch_wait_ms) / 1000
         self.stats = IngestStats()
         self.bounds = clockfix.TimeBounds.of(mqtt_settings.max_offline_days, mqtt_settings.clock_skew_s)
+        self.budget = QuarantineBudget(mqtt_settings.quarantine_per_terminal_hour, mqtt_settings.quarantine_total_hour)
         self.inbox: deque[tuple[str, bytes, int, int, int]] = deque()
         self.connected = False
         self.fatal: str | None = None
@@ -238,6 +241,8 @@ class IngestWorker:
             batch = sort_items(items, self._directory.get, self.decoder, self.bounds)
         elif time.monotonic() - self._directory_at > DIRECTORY_REFRESH_S:
             await self._refresh_directory(store)  # revocations and changes, for the next batches
+        if batch.quarantine:  # bounded per terminal and in total; the rest is counted, not stored (budget.py)
+            batch.quarantine, batch.overflow = self.budget.admit(batch.quarantine)
         delay = 0.2
         while True:
             try:
@@ -257,6 +262,10 @@ class IngestWorker:
         self.stats.quarantined += len(batch.quarantine)
         for q in batch.quarantine:
             log.warning("ingest: quarantined a message on %s: %s", q.topic, q.reason)
+        for tid, over in batch.overflow.items():  # one line per terminal and batch, not one per message
+            self.stats.quarantine_dropped += over.messages
+            log.warning("ingest: quarantine bound reached for %r: %d messages (%d bytes) acknowledged, counted, "
+                        "not stored", tid, over.messages, over.bytes)
         self._publish_acks(batch.acks())
         self._send_pubacks([mid for _t, _p, _r, mid, qos in items if qos == 1])
 
