@@ -18,6 +18,7 @@ import signal
 import struct
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,9 @@ ACK_INFLIGHT = 100
 # Backpressure: no new batch while this many ack messages wait in paho's queue. Without it a fast drain queued
 # ack messages faster than the broker took them, until paho ran out of packet ids (65,535) and refused acks.
 ACK_BACKLOG_MAX = 5000
+# Application acks of committed batches are merged: one ack message per terminal and epoch per this many seconds
+# (at a high rate a batch held ~2 presses per terminal, so one ack publish per 2 presses). Still only after COMMIT.
+ACK_MERGE_S = 0.25
 _PUBACK = struct.Struct("!BBH")
 RECV_CHUNK = 65536  # bytes read from the socket at once (paho reads each packet's header byte by byte)
 
@@ -86,6 +90,43 @@ class BufferedClient(mqtt.Client):
     def _sock_close(self) -> None:
         self._rbuf, self._rpos = b"", 0
         super()._sock_close()
+
+    # Set by the worker: (topic, payload, mid) of each QoS 1 PUBLISH, instead of building an MQTTMessage.
+    on_qos1_publish: Callable[[str, bytes, int], None] | None = None
+
+    def _handle_publish(self) -> mqtt.MQTTErrorCode:
+        """The hot path of an MQTT 5 QoS 1 PUBLISH with manual acks: topic, packet id, payload — its properties are
+        skipped, not parsed (the worker uses none; it announces no topic aliases). paho's own decoding built a
+        Properties object per message, the largest cost left in its thread (profiled). Anything else, or anything
+        that does not parse here, goes to paho's own handler (which raises MalformedPacket where due)."""
+        sink = self.on_qos1_publish
+        pkt = self._in_packet
+        if sink is None or (pkt["command"] & 0x06) != 0x02 or self._protocol != mqtt.MQTTv5 or not self._manual_ack:
+            return super()._handle_publish()
+        data = pkt["packet"]
+        try:
+            tlen = (data[0] << 8) | data[1]
+            pos = 2 + tlen
+            topic = data[2:pos].decode("utf-8")
+            mid = (data[pos] << 8) | data[pos + 1]
+            pos += 2
+            plen, shift = 0, 0
+            while True:  # properties length: a variable byte integer
+                b = data[pos]
+                pos += 1
+                plen |= (b & 0x7F) << shift
+                if not b & 0x80:
+                    break
+                shift += 7
+                if shift > 21:
+                    raise ValueError("properties length")
+            pos += plen
+            if pos > len(data) or not topic:
+                raise ValueError("short packet")
+        except (IndexError, ValueError, UnicodeDecodeError):
+            return super()._handle_publish()
+        sink(topic, bytes(data[pos:]), mid)
+        return mqtt.MQTT_ERR_SUCCESS
 
     def reconnect(self) -> mqtt.MQTTErrorCode:
         self._rbuf, self._rpos = b"", 0  # bytes of an old connection never reach the new one
@@ -126,6 +167,8 @@ class IngestWorker:
         self.fatal: str | None = None
         self._stop = asyncio.Event()
         self._directory: dict[str, KnownTerminal] = {}
+        self._acks: dict[tuple[str, str], list[int]] = {}  # committed, not yet published (merged, ACK_MERGE_S)
+        self._acks_since = 0.0
         self._directory_at = 0.0
         self._client = self._make_client()
 
@@ -147,6 +190,7 @@ class IngestWorker:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_qos1_publish = self._on_qos1_publish
         return c
 
     def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
@@ -171,7 +215,10 @@ class IngestWorker:
             log.warning("ingest: disconnected (%s); reconnecting with backoff", reason)
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self.inbox.append((msg.topic, msg.payload, clock.wall_ms(), msg.mid, msg.qos))
+        self.inbox.append((msg.topic, bytes(msg.payload), clock.wall_ms(), msg.mid, msg.qos))
+
+    def _on_qos1_publish(self, topic: str, payload: bytes, mid: int) -> None:
+        self.inbox.append((topic, payload, clock.wall_ms(), mid, 1))
 
     def _stop_threadsafe(self) -> None:
         loop = getattr(self, "_loop", None)
@@ -202,12 +249,14 @@ class IngestWorker:
                     await asyncio.sleep(0.002)
                 else:
                     await self._process(store, batch)
+                self._flush_acks()
                 if time.monotonic() - last_report > 30:
                     last_report = time.monotonic()
                     log.info("ingest: %s", self.stats)
             deadline = time.monotonic() + 5.0  # drain what is already here, then leave the rest to the session
             while self.inbox and self.fatal is None and time.monotonic() < deadline:
                 await self._process(store, self._take_batch(final=True) or [])
+            self._flush_acks(force=True)
         finally:
             self._client.disconnect()
             self._client.loop_stop()
@@ -266,7 +315,7 @@ class IngestWorker:
             self.stats.quarantine_dropped += over.messages
             log.warning("ingest: quarantine bound reached for %r: %d messages (%d bytes) acknowledged, counted, "
                         "not stored", tid, over.messages, over.bytes)
-        self._publish_acks(batch.acks())
+        self._queue_acks(batch.acks())
         self._send_pubacks([mid for _t, _p, _r, mid, qos in items if qos == 1])
 
     def _send_pubacks(self, mids: list[int]) -> None:
@@ -283,6 +332,18 @@ class IngestWorker:
             return
         pack = _PUBACK.pack
         queue(PUBACK, b"".join([pack(PUBACK, 2, mid) for mid in mids]), 0, 0)
+
+    def _queue_acks(self, acks: dict[tuple[str, str], list[int]]) -> None:
+        """Keep the committed batch's acks for the next flush (the batch is already committed)."""
+        if acks and not self._acks:
+            self._acks_since = time.monotonic()
+        for key, seqs in acks.items():
+            self._acks.setdefault(key, []).extend(seqs)
+
+    def _flush_acks(self, force: bool = False) -> None:
+        if self._acks and (force or time.monotonic() - self._acks_since >= ACK_MERGE_S):
+            acks, self._acks = self._acks, {}
+            self._publish_acks({key: sorted(set(seqs)) for key, seqs in acks.items()})
 
     def _publish_acks(self, acks: dict[tuple[str, str], list[int]]) -> None:
         for (tid, epoch), seqs in acks.items():
