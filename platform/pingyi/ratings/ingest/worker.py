@@ -1,13 +1,17 @@
 """Infrastructure layer: the `pingyi ingest` worker — paho MQTT 5 shared subscription → batches → acks (SPEC §4).
 
 paho's network thread only appends (topic, payload, receive time, mid) to a deque; the asyncio loop takes batches
-(size- and time-bounded), sorts them (validate.py), commits them in one transaction (store.py), then publishes the
-application ack per terminal and epoch, and only then sends the MQTT PUBACKs (manual acks): a worker killed
-mid-batch leaves its messages unacknowledged in its persistent broker session, to be redelivered on restart.
+(size- and time-bounded), sorts them (validate.py), commits them in one transaction (store.py), then sends the
+MQTT PUBACKs (manual acks) and keeps the application acks, published per terminal and epoch at most every
+ACK_MERGE_S: a worker killed mid-batch leaves its messages unacknowledged in its persistent broker session, to be
+redelivered on restart; one killed after COMMIT but before its application acks went out leaves the terminal to
+replay them (stored already: a no-op, acknowledged then).
 
-Throughput (bench/ingest.py): a backlog is taken in batches of up to `batch_size × BACKLOG_FACTOR` (fewer commits
-and, above all, fewer ack messages: one per terminal per batch); the batch's PUBACKs go to the socket as one
-write instead of one paho packet (and one wake-up syscall) each; events decode on validate.py's msgspec fast path.
+Throughput (bench/ingest.py; docs/mqtt-ingest.md "Where the time goes"): paho's receive path reads from a 64 KB
+buffer and skips the MQTT 5 properties of QoS 1 PUBLISHes (BufferedClient); a backlog is taken in batches of up
+to `batch_size × BACKLOG_FACTOR`; application acks are merged over ACK_MERGE_S; the batch's PUBACKs go to the
+socket as one write; events decode on validate.py's msgspec fast path; PostgreSQL gets the batch as one json
+parameter (store.py).
 """
 
 from __future__ import annotations
