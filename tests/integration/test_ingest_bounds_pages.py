@@ -72,3 +72,45 @@ def test_quarantine_overflow_and_clock_flag_are_shown(any_settings, capsys, monk
     assert main(["terminals", "list"]) == 0
     out = capsys.readouterr().out
     assert "quarantine_dropped" in out and out.strip().splitlines()[1].endswith("\t3")
+
+
+def _unsynced(tid: str, seq: int, mono: int, received: int) -> RawMessage:
+    ev = protocol.Event(terminal=tid, epoch="e1", seq=seq, kind="press", level=1, scale="five", flags=(),
+                        boot="b9", mono_ms=mono, wall_ms=0, synced=False)
+    return RawMessage(topic=protocol.event_topic(tid), payload=protocol.encode_event(ev), received_ms=received)
+
+
+def _hb(tid: str, mono: int, wall: int, synced: bool, received: int) -> RawMessage:
+    hb = protocol.Heartbeat(terminal=tid, boot="b9", mono_ms=mono, wall_ms=wall, synced=synced, queue=0,
+                            uptime_s=mono // 1000, version="1", scale="five")
+    return RawMessage(topic=protocol.heartbeat_topic(tid), payload=protocol.encode_heartbeat(hb), received_ms=received)
+
+
+def test_retime_stays_within_the_bounds(any_settings):
+    """The store's re-timing on both engines: a genuine synchronised sample re-dates the boot's stored events a few
+    minutes back; a forged one (ten years of uptime) moves nothing out of the window."""
+    s = any_settings
+
+    async def work():
+        await add_missing_departments(load_catalog(s.surveys_dir).departments)
+        await seed_demo_windows(["D01"], count=1, prefix="rt")
+        store = BatchStore(db.current_engine())
+        known = (await store.load_terminals()).get
+        now = int(time.time() * 1000)
+        boot_wall = now - 600_000  # booted ten minutes ago; presses at mono 60 s and 120 s, received late
+        await store.write(sort_batch([_unsynced("rt-0001", 1, 60_000, now), _unsynced("rt-0001", 2, 120_000, now)],
+                                     known))
+        first = {r["seq"]: r["occurred_at"] for r in await Rating.select(Rating.seq, Rating.occurred_at)}
+        await store.write(sort_batch([_hb("rt-0001", 300_000, boot_wall + 300_000, True, now + 1000)], known))
+        fixed = {r["seq"]: (r["occurred_at"], r["time_source"])
+                 for r in await Rating.select(Rating.seq, Rating.occurred_at, Rating.time_source)}
+        await store.write(sort_batch([_hb("rt-0001", 3650 * DAY, 0, False, now + 2000)], known))
+        forged = {r["seq"]: r["occurred_at"] for r in await Rating.select(Rating.seq, Rating.occurred_at)}
+        return now, boot_wall, first, fixed, forged
+
+    now, boot_wall, first, fixed, forged = run(s, work)
+    # the batch's own messages bound the offset: received − mono of the later press
+    assert [round(first[q].timestamp() * 1000) for q in (1, 2)] == [now - 60_000, now]
+    assert [(round(fixed[q][0].timestamp() * 1000), fixed[q][1]) for q in (1, 2)] == [
+        (boot_wall + 60_000, "corrected"), (boot_wall + 120_000, "corrected")]
+    assert forged == {q: fixed[q][0] for q in (1, 2)}
