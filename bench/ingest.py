@@ -295,7 +295,7 @@ def drain(url: str, port: int, tmp: Path, n: int, terminals: int, timeout: float
         if a["acked"] >= n:
             secs = a["t_acked"] - t0
             print(f"replay drain of {n:,} buffered presses: {secs:.1f}s ({n / secs:,.0f}/s), worker start included; "
-                  f"rows stored {rows:,} (target < 180 s for 1,000,000)")
+                  f"rows stored {rows:,} (target < 90 s for 1,000,000)")
         else:
             secs = (last["t"] - t0) if last else timeout
             print(f"replay drain NOT FINISHED within {timeout:.0f}s: {a['acked']:,} of {n:,} acked after "

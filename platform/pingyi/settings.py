@@ -61,6 +61,18 @@ class MqttSettings:
     acl_file: Path | None = None
     batch_size: int = 500
     batch_wait_ms: int = 50
+    # The ingest's shared-subscription group. Empty: a secret name kept in data_dir/ingest_group (generated on the
+    # first start). It must never appear in a terminal's config: a terminal that knows it can join the group and
+    # take a share of every terminal's messages (Mosquitto's ACL file does not check subscriptions).
+    group: str = ""
+    # Time bounds against the platform's receive time (docs/mqtt-ingest.md, "Time bounds"): an event dated earlier
+    # than received − max_offline_days or later than received + clock_skew_s is stored with the flag "clock".
+    max_offline_days: int = 45
+    clock_skew_s: int = 300
+    # Quarantine bounds (rows kept per terminal per hour, and for all terminals together per hour); the excess is
+    # acknowledged and counted per terminal, not stored.
+    quarantine_per_terminal_hour: int = 60
+    quarantine_total_hour: int = 600
 
 
 RATE_UNITS = ("second", "minute", "hour", "day")
@@ -153,6 +165,11 @@ class Settings:
                 password_file=Path(env["PINGYI_MQTT_PASSWORD_FILE"]) if env.get("PINGYI_MQTT_PASSWORD_FILE") else None,
                 acl_file=Path(env["PINGYI_MQTT_ACL_FILE"]) if env.get("PINGYI_MQTT_ACL_FILE") else None,
                 batch_size=_int(env, "PINGYI_INGEST_BATCH", 500),
+                group=env.get("PINGYI_INGEST_GROUP", ""),
+                max_offline_days=_positive(env, "PINGYI_MAX_OFFLINE_DAYS", 45),
+                clock_skew_s=_positive(env, "PINGYI_CLOCK_SKEW_S", 300),
+                quarantine_per_terminal_hour=_positive(env, "PINGYI_QUARANTINE_PER_TERMINAL_HOUR", 60),
+                quarantine_total_hour=_positive(env, "PINGYI_QUARANTINE_TOTAL_HOUR", 600),
             ),
             accounts=AccountSettings(
                 session_idle_minutes=_positive(env, "PINGYI_SESSION_IDLE_MINUTES", 30),

@@ -46,6 +46,7 @@ __all__ = [
     "SCALES",
     "BAD_LEVELS",
     "FLAG_CLOCK",
+    "FLAG_LABELS",
     "counted",
     "FIVE_SCALE",
     "THREE_SCALE",
@@ -108,6 +109,9 @@ SCALES: Final[Mapping[str, Mapping[int, str]]] = {"five": FIVE_SCALE, "three": T
 BAD_LEVELS: Final[Mapping[str, frozenset[int]]] = {"five": frozenset({2, 1}), "three": frozenset({1})}
 # Set by the platform, never by a terminal: the event's time lies outside the bounds against the receive time.
 FLAG_CLOCK: Final = "clock"
+# What the office pages call each flag (a flagged press is kept, never counted).
+FLAG_LABELS: Final[Mapping[str, str]] = {FLAG_UNARMED: "未激活评价", FLAG_REPEAT: "重复按键",
+                                         FLAG_CLOCK: "时间超出范围"}
 
 SHARED_GROUP: Final = "pingyi-ingest"
 

@@ -64,3 +64,26 @@ def test_status_and_heartbeat_update_terminal():
     up = out.updates[2]
     assert (up.online, up.queue, up.synced, up.version, up.boot) == (False, 12, True, "1.0", "b9")
     assert out.samples[(2, "b9")] == [(1_700_000_000_000 - 5000, True)]
+
+
+def test_clock_flag_uncounts_by_protocols_rule():
+    """An out-of-bounds event is stored with "clock" added to its flags; counted and bad follow protocol.py."""
+    from pingyi.ratings.ingest.validate import CLOCK_SHAPES, SHAPES
+
+    assert CLOCK_SHAPES.keys() == SHAPES.keys()
+    for (kind, _level, _scale, sent), (flags, counted, bad) in CLOCK_SHAPES.items():
+        assert protocol.FLAG_CLOCK in flags.split(",") and flags.split(",") == sorted(flags.split(","))
+        assert counted is protocol.counted(kind, tuple(flags.split(","))) is False
+        assert bad is SHAPES[(kind, _level, _scale, sent)][2]
+    assert CLOCK_SHAPES[("press", 1, "five", ())] == ("clock", False, True)
+    assert CLOCK_SHAPES[("press", 5, "five", ("repeat",))] == ("clock,repeat", False, False)
+    assert set(protocol.FLAG_LABELS) == {*protocol.FLAGS, protocol.FLAG_CLOCK}
+
+
+def test_forged_heartbeat_clock_is_not_exact():
+    now = 1_800_000_000_000
+    hb = protocol.encode_heartbeat(protocol.Heartbeat(terminal="t-a", boot="b1", mono_ms=6_000,
+                                                      wall_ms=1_577_750_400_000, synced=True, queue=0, uptime_s=6,
+                                                      version="1", scale="five"))
+    out = sort_batch([msg(protocol.heartbeat_topic("t-a"), hb, now)], DIRECTORY)
+    assert list(out.samples.values()) == [[(now - 6_000, False)]]

@@ -9,6 +9,12 @@ Every message a terminal sends carries its boot id and monotonic time (ms since 
 The tightest bound is the minimum over all messages of that boot. An event keeps its own wall time when it was
 synchronised; otherwise its time is ``mono_ms + offset``: "corrected" once the boot has a synchronised sample,
 "received" while the offset rests only on receive times (an estimate that tightens as messages arrive).
+
+Time bounds (issue 9): a terminal's word on time is bounded by the platform's receive time. An event whose time
+(its synchronised wall time, or mono + offset) is earlier than ``received − max_offline`` or later than
+``received + skew`` is out of bounds: stored with the flag ``clock`` and not counted (the flag and the counting rule
+are protocol.py's). A synchronised clock sample out of bounds is not exact (it tells no more than its receive time),
+and re-timing never moves a stored event out of bounds.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from dataclasses import dataclass
 SOURCE_TERMINAL = "terminal"
 SOURCE_CORRECTED = "corrected"
 SOURCE_RECEIVED = "received"
+
+DAY_MS = 86_400_000
+DEFAULT_MAX_OFFLINE_DAYS = 45  # a terminal's outbox replay after an outage: older events are not counted
+DEFAULT_CLOCK_SKEW_S = 300  # a terminal's clock may run this far ahead of the platform's
 
 # Re-time the stored events of a boot only when its offset moves by more than this (keeps the hot path cheap).
 RETIME_TOLERANCE_MS = 1000
@@ -31,9 +41,37 @@ class BootOffset:
     exact: bool
 
 
-def candidate(received_ms: int, mono_ms: int, wall_ms: int, synced: bool) -> tuple[int, bool]:
-    """The upper bound on the boot offset one message gives, and whether it is exact."""
-    if synced:
+@dataclass(frozen=True, slots=True)
+class TimeBounds:
+    """An event's time must lie in [received − max_age_ms, received + skew_ms] (both ends included)."""
+
+    max_age_ms: int = DEFAULT_MAX_OFFLINE_DAYS * DAY_MS
+    skew_ms: int = DEFAULT_CLOCK_SKEW_S * 1000
+
+    @classmethod
+    def of(cls, max_offline_days: int, clock_skew_s: int) -> TimeBounds:
+        if max_offline_days < 1 or clock_skew_s < 0:
+            raise ValueError("max_offline_days must be ≥ 1 and clock_skew_s ≥ 0")
+        return cls(max_offline_days * DAY_MS, clock_skew_s * 1000)
+
+    def earliest(self, received_ms: int) -> int:
+        return received_ms - self.max_age_ms
+
+    def latest(self, received_ms: int) -> int:
+        return received_ms + self.skew_ms
+
+    def within(self, when_ms: int, received_ms: int) -> bool:
+        return received_ms - self.max_age_ms <= when_ms <= received_ms + self.skew_ms
+
+
+DEFAULT_BOUNDS = TimeBounds()
+
+
+def candidate(received_ms: int, mono_ms: int, wall_ms: int, synced: bool,
+              bounds: TimeBounds = DEFAULT_BOUNDS) -> tuple[int, bool]:
+    """The upper bound on the boot offset one message gives, and whether it is exact. A synchronised wall time
+    outside the bounds is not believed: the message then gives what an unsynchronised one gives."""
+    if synced and bounds.within(wall_ms, received_ms):
         return wall_ms - mono_ms, True
     return received_ms - mono_ms, False
 

@@ -21,7 +21,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("ingest", help="MQTT 接入服务：接收评价器消息并入库（独立进程）")
     p.add_argument("--client-id", default=os.environ.get("PINGYI_INGEST_CLIENT_ID", "pingyi-ingest-1"),
                    help="fixed MQTT client id (one per worker; keeps its persistent session)")
-    p.add_argument("--group", default=None, help="shared subscription group (default pingyi-ingest)")
+    p.add_argument("--group", default=None,
+                   help="shared subscription group (default: PINGYI_INGEST_GROUP, else secret DATA_DIR/ingest_group)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--batch-wait-ms", type=int, default=None)
     p.add_argument("--session-expiry", type=int, default=7 * 24 * 3600, help="seconds the broker keeps the session")
@@ -70,12 +71,17 @@ def _files(args: Any, settings: Settings) -> service.BrokerFiles:
 
 
 def _ingest(args: Any, settings: Settings) -> int:
-    from pingyi_terminal import protocol
+    from pingyi.core.errors import InvalidInput
 
     from .ingest.worker import IngestWorker
+    from .provisioning import ingest_group
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    worker = IngestWorker(settings.mqtt, client_id=args.client_id, group=args.group or protocol.SHARED_GROUP,
+    try:
+        group = ingest_group(settings.data_dir, args.group or settings.mqtt.group)
+    except InvalidInput as exc:
+        raise UsageError(str(exc)) from None
+    worker = IngestWorker(settings.mqtt, client_id=args.client_id, group=group,
                           session_expiry_s=args.session_expiry, batch_size=args.batch_size,
                           batch_wait_ms=args.batch_wait_ms)
     code = run_db(settings, worker.run)
@@ -109,10 +115,16 @@ def _revoke(args: Any, settings: Settings) -> int:
 
 
 def _list(args: Any, settings: Settings) -> int:
-    rows = run_db(settings, lambda: service.fleet())
+    async def work() -> tuple[list[dict[str, Any]], dict[str, int]]:
+        over = {o.terminal_id: o.dropped for o in await service.quarantine_overflow()}
+        return await service.fleet(), over
+
+    rows, over = run_db(settings, work)
+    print("terminal\twindow\tstate\tlast_seen\toutbox\tquarantine_dropped")
     for r in rows:
         state = "revoked" if r["revoked"] else ("online" if r["online"] else "offline")
-        print(f"{r['terminal_id']}\t{r['window_code']}\t{state}\t{r['last_seen'] or '-'}\t{r['outbox_depth']}")
+        print(f"{r['terminal_id']}\t{r['window_code']}\t{state}\t{r['last_seen'] or '-'}\t{r['outbox_depth']}\t"
+              f"{over.get(r['terminal_id'], 0)}")
     return 0
 
 

@@ -14,6 +14,7 @@ from pingyi_terminal import protocol
 
 from . import service, web_rating
 from .channels import CHANNEL_LABELS
+from .ingest.validate import QUARANTINE_RAW_BYTES
 from .schemas import DismissForm
 from .web_controllers import WEB_ROUTES
 
@@ -25,6 +26,9 @@ LEVEL_LABELS = protocol.SCALES
 async def fleet_page(request: Request) -> Template:
     rows = await service.fleet()
     return Template("ratings/fleet.html", context={"terminals": rows, "CHANNEL_LABELS": CHANNEL_LABELS,
+                                                   "FLAG_LABELS": protocol.FLAG_LABELS,
+                                                   "max_offline_days": request.app.state.settings.mqtt.max_offline_days,
+                                                   "clock_skew_s": request.app.state.settings.mqtt.clock_skew_s,
                                                    "posters": await web_rating.posters()})
 
 
@@ -44,8 +48,12 @@ async def dismiss_bad_rating(request: Request, rating_id: int,
 
 
 @get("/office/quarantine", guards=[admin_only])
-async def quarantine_page() -> Template:
-    return Template("ratings/quarantine.html", context={"rows": await service.quarantine()})
+async def quarantine_page(request: Request) -> Template:
+    settings = request.app.state.settings.mqtt
+    return Template("ratings/quarantine.html", context={
+        "rows": await service.quarantine(), "overflow": await service.quarantine_overflow(),
+        "per_terminal_hour": settings.quarantine_per_terminal_hour, "total_hour": settings.quarantine_total_hour,
+        "raw_bytes": QUARANTINE_RAW_BYTES})
 
 
 ROUTES = [fleet_page, bad_ratings_page, dismiss_bad_rating, quarantine_page, *WEB_ROUTES]

@@ -123,7 +123,7 @@ async def day_counts(start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Per window and channel, ratings that occurred in [start, end): arm events, counted, counted 差评, flagged."""
     rows = await Rating.raw(
         'SELECT "window" AS window_id, channel, '
-        "SUM(CASE WHEN kind = 'arm' THEN 1 ELSE 0 END) AS served, "
+        "SUM(CASE WHEN kind = 'arm' AND flags = '' THEN 1 ELSE 0 END) AS served, "  # as month_rating_facts
         f"SUM(CASE WHEN {counted_sql()} THEN 1 ELSE 0 END) AS ratings, "
         f"SUM(CASE WHEN {counted_sql()} AND {bad_sql()} THEN 1 ELSE 0 END) AS bad, "
         "SUM(CASE WHEN kind = 'press' AND flags <> '' THEN 1 ELSE 0 END) AS flagged "

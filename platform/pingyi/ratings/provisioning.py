@@ -8,6 +8,7 @@ Files are replaced atomically and keep their owner and mode (the broker runs as 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import secrets as _secrets
@@ -17,8 +18,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pingyi.core.errors import InvalidInput
+from pingyi.datafiles import private_dir, write_private
 from pingyi_terminal import protocol
 
+GROUP_FILE = "ingest_group"
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's default for $7$
 INGEST_USER = "pingyi-ingest"
 
@@ -28,6 +31,31 @@ DEFAULT_PINS = {
 }
 DEFAULT_LED_PIN = 17
 DEFAULT_ARM_PIN = 27
+
+
+def ingest_group(data_dir: Path, configured: str = "") -> str:
+    """The ingest workers' shared-subscription group: `configured` (PINGYI_INGEST_GROUP), else a secret name kept in
+    data_dir/ingest_group (mode 600), generated on the first start, shared by every worker of the installation.
+
+    Why a secret: Mosquitto 2.0's ACL file is not checked on SUBSCRIBE (security_default.c returns success for
+    subscriptions), so a terminal may subscribe to `$share/<group>/pingyi/v1/t/+/event`. Delivery is checked
+    against its read ACL, which refuses other terminals' topics — but the broker has already chosen that member of
+    the group for the message, and drops it: the ingest would silently miss a share of all messages. A group
+    name the terminal cannot know keeps it out of the ingest's group (its own groups receive nothing)."""
+    if configured:
+        name = configured
+    else:
+        path = data_dir / GROUP_FILE
+        if not path.exists():
+            private_dir(data_dir)
+            with contextlib.suppress(FileExistsError):  # another worker of this installation wrote it first
+                write_private(path, f"pingyi-ingest-{_secrets.token_hex(16)}".encode("ascii"))
+        name = path.read_text(encoding="ascii").strip()
+    try:
+        protocol.shared("event", name)
+    except protocol.ProtocolError:
+        raise InvalidInput(f"MQTT 共享订阅组名 {name!r} 无效：不能为空，不能包含 / + #。") from None
+    return name
 
 
 def new_password() -> str:

@@ -8,8 +8,8 @@ from typing import Any
 from pingyi import clock
 from pingyi_terminal import protocol
 
-from .schemas import ChannelCount, DepartmentRatingMonth
-from .tables import Quarantine, Rating, ServedCount, Terminal
+from .schemas import ChannelCount, DepartmentRatingMonth, QuarantineOverflowCount
+from .tables import Quarantine, QuarantineOverflow, Rating, ServedCount, Terminal
 
 
 def bad_sql(alias: str = "") -> str:
@@ -55,14 +55,17 @@ async def fleet(since: datetime) -> list[dict[str, Any]]:
         'JOIN department d ON d.id = w.department ORDER BY d.sort_order, d.code, w.code, t.terminal_id')
     counts = await Rating.raw(
         'SELECT "window" AS window_id, kind, ' + counted_sql() + ' AS counts, ' + bad_sql() + ' AS is_bad, '
-        "flags <> '' AS flagged, channel, COUNT(*) AS n FROM rating WHERE occurred_at >= {} "
-        'GROUP BY "window", kind, 3, 4, 5, channel', since)
+        "flags, channel, COUNT(*) AS n FROM rating WHERE occurred_at >= {} "
+        'GROUP BY "window", kind, 3, 4, flags, channel', since)
     per: dict[int, dict[str, Any]] = {}
     for c in counts:
         p = per.setdefault(c["window_id"], _today())
         n = int(c["n"])
+        c["flagged"] = bool(c["flags"])
+        for flag in c["flags"].split(",") if c["flags"] else ():
+            p["by_flag"][flag] = p["by_flag"].get(flag, 0) + n
         if c["kind"] == "arm":
-            p["arms"] += n
+            p["arms"] += 0 if c["flagged"] else n  # a flagged arm (its time out of bounds) serves no one
             continue
         ch = p["by_channel"].setdefault(c["channel"], {"presses": 0, "counted": 0, "bad": 0, "flagged": 0})
         for target in (p, ch):
@@ -80,7 +83,7 @@ async def fleet(since: datetime) -> list[dict[str, Any]]:
 
 def _today() -> dict[str, Any]:
     """Today's figures of one window; `by_channel` tells them apart per rating channel (channels.CHANNELS)."""
-    return {"presses": 0, "counted": 0, "bad": 0, "arms": 0, "flagged": 0, "by_channel": {}}
+    return {"presses": 0, "counted": 0, "bad": 0, "arms": 0, "flagged": 0, "by_channel": {}, "by_flag": {}}
 
 
 async def bad_queue(limit: int = 200) -> list[dict[str, Any]]:
@@ -111,9 +114,15 @@ async def dismiss(rating_id: int, reason: str, by: str, at: datetime) -> int:
     return len(rows)
 
 
+async def quarantine_overflow() -> list[QuarantineOverflowCount]:
+    rows = await QuarantineOverflow.select().order_by(QuarantineOverflow.terminal_id)
+    return [QuarantineOverflowCount(terminal_id=r["terminal_id"], dropped=int(r["dropped"]),
+                                    dropped_bytes=int(r["dropped_bytes"]), last_at=r["last_at"]) for r in rows]
+
+
 async def quarantine(limit: int = 200) -> list[dict[str, Any]]:
     return await Quarantine.select(Quarantine.id, Quarantine.received_at, Quarantine.topic, Quarantine.reason,
-                                   Quarantine.terminal_id, Quarantine.raw_text).order_by(
+                                   Quarantine.terminal_id, Quarantine.raw_text, Quarantine.raw_length).order_by(
         Quarantine.id, ascending=False).limit(limit)
 
 

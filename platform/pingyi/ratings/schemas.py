@@ -19,6 +19,15 @@ class ChannelCount(Struct, frozen=True, kw_only=True):
     bad: int
 
 
+class QuarantineOverflowCount(Struct, frozen=True, kw_only=True):
+    """Messages of one terminal id refused by the ingest and not stored: over the quarantine bounds (acknowledged)."""
+
+    terminal_id: str
+    dropped: int
+    dropped_bytes: int
+    last_at: datetime | None
+
+
 class DepartmentRatingMonth(Struct, frozen=True, kw_only=True):
     """A department's rating facts for one month (SPEC §4), as the monthly assessment reads them.
 

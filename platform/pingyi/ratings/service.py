@@ -16,6 +16,7 @@ from pingyi.hall import repository as hall
 from pingyi_terminal import protocol
 
 from . import channels, provisioning, repository, web_repository
+from .schemas import QuarantineOverflowCount
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -179,6 +180,11 @@ async def bad_queue() -> dict[str, Any]:
 
 async def quarantine() -> list[dict[str, Any]]:
     return await repository.quarantine()
+
+
+async def quarantine_overflow() -> list[QuarantineOverflowCount]:
+    """Per terminal id: messages over the quarantine bounds, acknowledged and counted, not stored."""
+    return await repository.quarantine_overflow()
 
 
 async def seed_demo_windows(departments: Any, count: int = 4, prefix: str = "demo") -> list[tuple[str, str]]:

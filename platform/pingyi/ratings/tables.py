@@ -79,8 +79,19 @@ class Quarantine(Table, tablename="quarantine"):
     topic = Varchar(length=255)
     reason = Text()
     terminal_id = Varchar(length=64, default="")
-    raw = Bytea()
+    raw = Bytea()  # at most validate.QUARANTINE_RAW_BYTES: a prefix of a longer payload
     raw_text = Text(default="")
+    raw_length = Integer(default=0)  # the payload's full length
+
+
+class QuarantineOverflow(Table, tablename="quarantine_overflow"):
+    """Messages of one terminal id ("" = none) refused but not stored: over the quarantine bounds (ingest/budget.py).
+    They were acknowledged; only their number, bytes and the last receive time are kept."""
+
+    terminal_id = Varchar(length=64, unique=True)
+    dropped = BigInt(default=0)
+    dropped_bytes = BigInt(default=0)
+    last_at = Timestamptz(null=True, default=None)
 
 
 class ServedCount(Table, tablename="served_count"):

@@ -1,5 +1,7 @@
 """Unit tests: clock correction of unsynchronised terminal events (SPEC §4)."""
 
+import pytest
+
 from pingyi.core import clockfix
 from pingyi.core.clockfix import BootOffset
 
@@ -46,3 +48,40 @@ def test_retime_only_on_real_change():
     assert clockfix.needs_retime(BootOffset(10_000, False), BootOffset(8_000, False))
     assert clockfix.needs_retime(BootOffset(10_000, False), BootOffset(10_000, True))
     assert not clockfix.needs_retime(None, BootOffset(1, True))
+
+
+# --------------------------------------------------------------------------------------------- time bounds (issue 9)
+DAY = clockfix.DAY_MS
+REC = 1_800_000_000_000
+
+
+@pytest.mark.parametrize("when, inside", [
+    (REC, True),
+    (REC - 45 * DAY, True),  # both ends included
+    (REC - 45 * DAY - 1, False),
+    (REC + 300_000, True),
+    (REC + 300_001, False),
+    (0, False),
+    (REC + 365 * DAY, False),
+])
+def test_default_bounds(when, inside):
+    assert clockfix.DEFAULT_BOUNDS.within(when, REC) is inside
+
+
+def test_bounds_from_settings():
+    b = clockfix.TimeBounds.of(70, 10)
+    assert b.within(REC - 62 * DAY, REC) and not b.within(REC + 11_000, REC)
+    assert (b.earliest(REC), b.latest(REC)) == (REC - 70 * DAY, REC + 10_000)
+    with pytest.raises(ValueError):
+        clockfix.TimeBounds.of(0, 10)
+
+
+@pytest.mark.parametrize("wall, exact", [
+    (REC - 1_000, True),
+    (REC - 46 * DAY, False),  # a synchronised clock claiming a time outside the bounds is not believed …
+    (REC + 301_000, False),
+])
+def test_synchronised_sample_outside_the_bounds_is_not_exact(wall, exact):
+    offset, got = clockfix.candidate(REC, 5_000, wall, True)
+    assert got is exact
+    assert offset == (wall - 5_000 if exact else REC - 5_000)  # … it gives what an unsynchronised sample gives

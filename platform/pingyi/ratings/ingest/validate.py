@@ -27,7 +27,10 @@ from pingyi.core import clockfix
 from pingyi_terminal import protocol
 from pingyi_terminal.protocol import Event, ProtocolError
 
+from .budget import Overflow
+
 MAX_RAW_BYTES = 65536
+QUARANTINE_RAW_BYTES = 4096  # a quarantine row keeps this prefix of the payload, and the payload's full length
 MAX_WALL_MS = 4_102_444_800_000  # 2100-01-01: clamp absurd wall clocks of unsynchronised terminals
 
 
@@ -59,6 +62,19 @@ def _shape_table() -> dict[tuple[str, int | None, str, tuple[str, ...]], tuple[s
 
 
 SHAPES = _shape_table()
+
+
+def _clock_shapes() -> dict[tuple[str, int | None, str, tuple[str, ...]], tuple[str, bool, bool]]:
+    """The same keys → (flags stored, counted, bad) of the event stored with the platform's flag "clock" added
+    (its time is out of bounds, core/clockfix.TimeBounds): counted as protocol.counted says of those flags."""
+    table = {}
+    for (kind, level, scale, sent), (_flags, _counted, bad) in SHAPES.items():
+        flags = tuple(sorted({*sent, protocol.FLAG_CLOCK}))
+        table[(kind, level, scale, sent)] = (",".join(flags), protocol.counted(kind, flags), bad)
+    return table
+
+
+CLOCK_SHAPES = _clock_shapes()
 
 
 class FastEventDecoder:
@@ -130,7 +146,8 @@ class QuarantineRow:
     topic: str
     reason: str
     terminal_id: str
-    raw: bytes
+    raw: bytes  # at most QUARANTINE_RAW_BYTES
+    raw_length: int = 0  # the payload's full length
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +164,7 @@ class SortedBatch:
     samples: dict[tuple[int, str], list[tuple[int, bool]]] = field(default_factory=dict)  # (pk, boot) → samples
     last_seen: dict[int, int] = field(default_factory=dict)  # terminal pk → newest receive time (ms)
     quarantine: list[QuarantineRow] = field(default_factory=list)
+    overflow: dict[str, Overflow] = field(default_factory=dict)  # terminal id → refused, not stored (budget.py)
     duplicates_in_batch: int = 0
     unknown: bool = False  # a message came from a terminal not in the directory
 
@@ -182,17 +200,18 @@ def _parse_topic(topic: str) -> tuple[str, str]:
     return hit
 
 
-def sort_batch(messages: list[RawMessage], directory: Directory,
-               decoder: FastEventDecoder | None = None) -> SortedBatch:
+def sort_batch(messages: list[RawMessage], directory: Directory, decoder: FastEventDecoder | None = None,
+               bounds: clockfix.TimeBounds = clockfix.DEFAULT_BOUNDS) -> SortedBatch:
     out = SortedBatch()
     dec = decoder or _DEFAULT_DECODER
     for m in messages:
-        _sort_one(m, directory, out, dec)
+        _sort_one(m, directory, out, dec, bounds)
     return out
 
 
 def sort_items(items: list[tuple[str, bytes, int, int, int]], directory: Directory,
-               decoder: FastEventDecoder | None = None) -> SortedBatch:
+               decoder: FastEventDecoder | None = None,
+               bounds: clockfix.TimeBounds = clockfix.DEFAULT_BOUNDS) -> SortedBatch:
     """sort_batch over the worker's inbox tuples (topic, payload, received_ms, mid, qos): events take the fast
     path inline; everything else goes through _sort_one."""
     out = SortedBatch()
@@ -214,18 +233,19 @@ def sort_items(items: list[tuple[str, bytes, int, int, int]], directory: Directo
                     pk = known.pk
                     if received_ms > out.last_seen.get(pk, 0):
                         out.last_seen[pk] = received_ms
-                    _sample(out, pk, w.boot, received_ms, w.mono_ms, min(w.wall_ms, MAX_WALL_MS), w.synced)
+                    _sample(out, pk, w.boot, received_ms, w.mono_ms, min(w.wall_ms, MAX_WALL_MS), w.synced, bounds)
                     continue
-        _sort_one(RawMessage(topic, payload, received_ms, mid, qos), directory, out, dec)
+        _sort_one(RawMessage(topic, payload, received_ms, mid, qos), directory, out, dec, bounds)
     return out
 
 
 def _quarantine(out: SortedBatch, m: RawMessage, reason: str, tid: str = "") -> None:
     out.quarantine.append(QuarantineRow(m.received_ms, m.topic[:255], reason[:1000], tid[:64],
-                                        bytes(m.payload[:MAX_RAW_BYTES])))
+                                        bytes(m.payload[:QUARANTINE_RAW_BYTES]), len(m.payload)))
 
 
-def _sort_one(m: RawMessage, directory: Directory, out: SortedBatch, dec: FastEventDecoder) -> None:
+def _sort_one(m: RawMessage, directory: Directory, out: SortedBatch, dec: FastEventDecoder,
+              bounds: clockfix.TimeBounds = clockfix.DEFAULT_BOUNDS) -> None:
     try:
         tid, kind = _parse_topic(m.topic)
     except ProtocolError as exc:
@@ -248,7 +268,7 @@ def _sort_one(m: RawMessage, directory: Directory, out: SortedBatch, dec: FastEv
             if ev.terminal != tid:
                 _quarantine(out, m, f"terminal mismatch: topic says {tid!r}, payload says {ev.terminal!r}", tid)
                 return
-            _add_event(out, known, ev, m.received_ms)
+            _add_event(out, known, ev, m.received_ms, bounds)
         elif kind == "heartbeat":
             hb = protocol.decode_heartbeat(m.payload)
             if hb.terminal != tid:
@@ -257,7 +277,7 @@ def _sort_one(m: RawMessage, directory: Directory, out: SortedBatch, dec: FastEv
             up = _update(out, known.pk, m.received_ms)
             up.online, up.boot, up.version, up.queue = True, hb.boot, hb.version, hb.queue
             up.synced, up.uptime_s = hb.synced, hb.uptime_s
-            _sample(out, known.pk, hb.boot, m.received_ms, hb.mono_ms, hb.wall_ms, hb.synced)
+            _sample(out, known.pk, hb.boot, m.received_ms, hb.mono_ms, hb.wall_ms, hb.synced, bounds)
         elif kind == "status":
             st = protocol.decode_status(m.payload)
             up = _update(out, known.pk, m.received_ms)
@@ -276,13 +296,14 @@ def _update(out: SortedBatch, pk: int, received_ms: int) -> TerminalUpdate:
     return up
 
 
-def _sample(out: SortedBatch, pk: int, boot: str, received_ms: int, mono_ms: int, wall_ms: int, synced: bool) -> None:
-    if synced and not 0 < wall_ms <= received_ms + 300_000:
-        synced = False  # a "synchronised" clock far ahead of ours is not trusted as exact
-    out.samples.setdefault((pk, boot), []).append(clockfix.candidate(received_ms, mono_ms, wall_ms, synced))
+def _sample(out: SortedBatch, pk: int, boot: str, received_ms: int, mono_ms: int, wall_ms: int, synced: bool,
+            bounds: clockfix.TimeBounds = clockfix.DEFAULT_BOUNDS) -> None:
+    # a "synchronised" clock outside the bounds (far ahead of ours, or far back) is not trusted as exact
+    out.samples.setdefault((pk, boot), []).append(clockfix.candidate(received_ms, mono_ms, wall_ms, synced, bounds))
 
 
-def _add_event(out: SortedBatch, known: KnownTerminal, ev: Any, received_ms: int) -> None:
+def _add_event(out: SortedBatch, known: KnownTerminal, ev: Any, received_ms: int,
+               bounds: clockfix.TimeBounds = clockfix.DEFAULT_BOUNDS) -> None:
     key = f"{ev.terminal}:{ev.epoch}:{ev.seq}"
     if key in out.events:
         out.duplicates_in_batch += 1
@@ -291,4 +312,4 @@ def _add_event(out: SortedBatch, known: KnownTerminal, ev: Any, received_ms: int
     seen = out.last_seen.get(known.pk, 0)
     if received_ms > seen:
         out.last_seen[known.pk] = received_ms
-    _sample(out, known.pk, ev.boot, received_ms, ev.mono_ms, min(ev.wall_ms, MAX_WALL_MS), ev.synced)
+    _sample(out, known.pk, ev.boot, received_ms, ev.mono_ms, min(ev.wall_ms, MAX_WALL_MS), ev.synced, bounds)
