@@ -21,6 +21,7 @@ from pingyi.web.guards import admin_only, current_user
 
 from . import cardsheet, service
 from .schemas import BallotReceipt, BallotSubmission
+from .symposium_controllers import ROUTES as SYMPOSIUM_ROUTES
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
@@ -245,14 +246,6 @@ async def cards_generate(request: Request, state: State, year: int) -> Response:
         "Content-Disposition": f'attachment; filename="cards-{year}-batch{minted.batch}.pdf"', **NO_STORE})
 
 
-@post("/office/campaigns/{year:int}/opinions", guards=[admin_only])
-async def symposium_opinion(request: Request, year: int) -> Redirect:
-    form = await request.form()
-    await service.record_symposium_opinion(year, str(form.get("department", "")), str(form.get("text", "")),
-                                           actor=_actor(request))
-    return Redirect(path=f"/office/campaigns/{year}", status_code=303)
-
-
 ROUTES = [ballot_entry, ballot_entry_post, ballot_page, ballot_submit, ballot_api, campaigns_page, campaign_create,
           campaign_page, campaign_edit,
-          campaign_action, cards_generate, symposium_opinion]
+          campaign_action, cards_generate, *SYMPOSIUM_ROUTES]
