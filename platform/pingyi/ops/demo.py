@@ -23,6 +23,8 @@ from pingyi.hall import service as hall
 from pingyi.publication import service as publication
 from pingyi.settings import Settings
 
+from .demo_symposium import load_liaison_complaints, load_symposium
+
 DEMO_PASSWORD = "pingyi-demo"
 STAFF = (("admin", "admin", "纠风办管理员"), ("investigator", "investigator", "调查员小李"),
          ("inspector", "inspector", "督查员小王"))
@@ -125,6 +127,8 @@ async def load_demo(settings: Settings) -> list[str]:
             await complaints.act(tracking, "investigate", actor="investigator", decided_on=date(last_year, 6, 4))
             await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",
                                  severity="general", decided_on=date(last_year, 6, 20))
+        lines.append(await load_symposium(last_year, departments))
+        lines.append(await load_liaison_complaints(last_year, departments[0]))
         await evaluation.change_state(last_year, "close", actor="demo")
         snap = await publication.compute_snapshot(last_year, actor="demo")
         await publication.publish(last_year, snap["version"], actor="demo")

@@ -17,6 +17,7 @@ from pingyi.complaints import liaison as complaints
 from pingyi.core import assessment as monthly_rules
 from pingyi.core import complaints as complaint_rules
 from pingyi.core.errors import Forbidden, NotFound
+from pingyi.evaluation import repository as evaluation
 from pingyi.hall import repository as hall
 from pingyi.hall.schemas import DepartmentRecord
 from pingyi.web.guards import LIAISON_ONLY_MESSAGE
@@ -29,7 +30,9 @@ CHANNEL_LABELS = {"web": "网上", "phone": "电话", "letter": "来信", "visit
 
 async def department_of(user: dict[str, Any] | None) -> DepartmentRecord:
     """The liaison's own department, as its user record says now."""
-    code = (user or {}).get("department_code") if (user or {}).get("role") == "liaison" else None
+    user = user or {}
+    department_id = user.get("department_id") if user.get("role") == "liaison" else None
+    code = await evaluation.department_code_of(department_id) if department_id else None
     dept = await hall.department_by_code(code) if code else None
     if dept is None:
         raise Forbidden(LIAISON_ONLY_MESSAGE)
