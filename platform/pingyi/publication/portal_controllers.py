@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Template
 
 from pingyi import clock, workcalendar
@@ -53,7 +53,7 @@ async def portal_month(request: Request, month: str) -> Template:
 
 @get("/liaison/complaints", guards=[liaison_only])
 async def portal_complaints(request: Request,
-                            shown_state: Annotated[str | None, Parameter(query="state")] = None) -> Template:
+                            shown_state: Annotated[str | None, QueryParameter(name="state")] = None) -> Template:
     data = await portal.complaint_list(current_user(request), today=clock.today(), calendar=_calendar(request),
                                        state=shown_state)
     return Template("publication/portal/complaints.html", context=portal_context(request, data))
