@@ -144,3 +144,18 @@ def test_bad_attendance_is_refused_and_stores_nothing(sqlite_settings, status, a
                         {"department": "D01", "status": status, "attendee": attendee})
         assert bad.status_code == 400 and message in bad.text
     assert _counts(s) == (1, 0, 0) and _audit(s, "symposium.attendance") == []
+
+
+def test_markup_in_the_symposium_record_is_shown_as_text(sqlite_settings):
+    s = sqlite_settings
+    _setup(s)
+    with client_for(s) as client:
+        login(client, "boss", "password-1")
+        post_form(client, PAGE, PAGE, {"held_on": clock.today().isoformat(), "place": "<b>会议室</b>"})
+        sid = run(s, lambda: Symposium.select(Symposium.id).first())["id"]
+        post_form(client, PAGE, f"{PAGE}/{sid}/attendance",
+                  {"department": "D01", "status": "leader", "attendee": '<img src=x onerror="alert(1)">'})
+        post_form(client, PAGE, f"{PAGE}/{sid}/notes", {"department": "D01", "text": "<script>alert(1)</script>"})
+        page = client.get(PAGE).text
+        assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        assert "<img src=x" not in page and "<b>会议室</b>" not in page
