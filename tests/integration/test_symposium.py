@@ -4,6 +4,7 @@ message on bad input, and joined to each department's own feedback only (SPEC §
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from pingyi.accounts import service as accounts
 from pingyi.audit.tables import AuditEntry
 from pingyi.catalog import load_catalog
 from pingyi.evaluation import service as evaluation
+from pingyi.evaluation import symposium
 from pingyi.evaluation.tables import Symposium, SymposiumAttendance, SymposiumNote
 from pingyi.publication import service as publication
 
@@ -159,3 +161,17 @@ def test_markup_in_the_symposium_record_is_shown_as_text(sqlite_settings):
         page = client.get(PAGE).text
         assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
         assert "<img src=x" not in page and "<b>会议室</b>" not in page
+
+
+def test_concurrent_first_records_of_one_department_leave_one_row(any_settings):
+    """Two clerks saving the same department at once: one attendance row, no error (the unique slot)."""
+    s = any_settings
+    _setup(s)
+
+    async def work():
+        sid = await symposium.record_symposium(2026, clock.today(), "", actor="boss")
+        await asyncio.gather(*(symposium.set_attendance(2026, sid, "D01", "deputy", f"副职{i}", actor="boss")
+                               for i in range(12)))
+        return await SymposiumAttendance.count()
+
+    assert run(s, work) == 1

@@ -62,11 +62,12 @@ async def upsert_attendance(symposium_id: int, department_id: int, values: dict[
     slot = f"{symposium_id}:{department_id}"
     old = await SymposiumAttendance.select(SymposiumAttendance.status, SymposiumAttendance.attendee,
                                            SymposiumAttendance.note).where(SymposiumAttendance.slot == slot).first()
-    if old is None:
-        await SymposiumAttendance(symposium=symposium_id, department=department_id, slot=slot, **values).save()
-        return None
+    if old is None:  # a concurrent first record of the same slot makes this a no-op, then both update
+        await SymposiumAttendance.insert(
+            SymposiumAttendance(symposium=symposium_id, department=department_id, slot=slot, **values),
+        ).on_conflict(target=SymposiumAttendance.slot, action="DO NOTHING")
     await SymposiumAttendance.update(values).where(SymposiumAttendance.slot == slot)
-    return {k: str(v) for k, v in old.items()}
+    return None if old is None else {k: str(v) for k, v in old.items()}
 
 
 async def insert_note(symposium_id: int, department_id: int, text: str) -> int:
