@@ -147,3 +147,39 @@ def test_liaison_only_routes_refuse_the_admin_other_staff_and_the_public(county,
                 assert "只对联络员开放" in response.text
             _clean(response.text, own, foreign)
             assert own not in response.text or status == 302
+
+
+def test_the_followup_pages_are_linked_once_the_app_serves_them(sqlite_settings):
+    """The 差评 queue and rectification tasks live in another context (followup): linked by URL only, and only when
+    the app's route table has them."""
+    from litestar import get
+    from litestar.testing import TestClient
+
+    from pingyi.catalog import load_catalog
+    from pingyi.hall.service import add_missing_departments
+    from pingyi.web.guards import liaison_only
+
+    from .helpers import run
+
+    s = sqlite_settings
+
+    async def work():
+        await add_missing_departments(load_catalog(s.surveys_dir).departments)
+        await accounts.create_user("l01", "password-1", "liaison", department_code="D01", actor="test")
+
+    run(s, work)
+    with client_for(s) as client:
+        login(client, "l01", "password-1")
+        assert "/liaison/cha-ping" not in client.get("/liaison").text
+        assert "差评答复和整改任务的页面尚未启用" in client.get("/liaison").text
+
+    @get("/liaison/cha-ping", guards=[liaison_only], sync_to_thread=False)
+    def queue() -> str:
+        return "queue"
+
+    app = create_app(s)
+    app.register(queue)
+    with TestClient(app) as client:
+        login(client, "l01", "password-1")
+        home = client.get("/liaison").text
+        assert 'href="/liaison/cha-ping"' in home and "/liaison/rectification" not in home
