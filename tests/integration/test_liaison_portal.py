@@ -114,6 +114,7 @@ def test_a_liaison_walks_every_portal_route_with_another_departments_ids(county)
     assert "县招商局 · 2026-11 月度考核" in month and "1.6" in month and "第 " in month
     assert len(re.findall(r"<tr><td>\d\.\d+ ", month)) >= 5  # its own items, with their explanations
     assert "2026-11" in bodies["/liaison/monthly"] and "共 1 件" in bodies["/liaison"]
+    assert "座谈会（2025-12-15）：未登记，会上对本部门提出意见 1 条" in re.sub(r"<[^>]+>", "", bodies["/liaison"])
 
 
 def test_the_other_liaison_sees_its_own_and_not_the_first(county):

@@ -18,6 +18,7 @@ from pingyi.core import assessment as monthly_rules
 from pingyi.core import complaints as complaint_rules
 from pingyi.core.errors import Forbidden, NotFound
 from pingyi.evaluation import repository as evaluation
+from pingyi.evaluation import symposium
 from pingyi.hall import repository as hall
 from pingyi.hall.schemas import DepartmentRecord
 from pingyi.web.guards import LIAISON_ONLY_MESSAGE
@@ -45,7 +46,9 @@ async def _annual_summary(code: str) -> dict[str, Any] | None:
         return None
     results = await service.published_results(years[0])
     row = next((r for r in results["results"] if r["code"] == code), None)
-    return {"year": years[0], "row": row} if row else None
+    if row is None:
+        return None
+    return {"year": years[0], "row": row, "symposia": await symposium.department_symposia(years[0], code)}
 
 
 def _own_month_row(payload: dict[str, Any] | None, code: str) -> dict[str, Any] | None:
