@@ -100,29 +100,52 @@ def _database_text(s) -> str:
     return asyncio.run(dump())
 
 
-def test_symposium_notes_are_stored_like_opinions_and_listed_in_content_order(any_settings):
+SYMPOSIUM_COLUMNS = {
+    "symposium": {"id", "campaign", "held_on", "place"},
+    "symposium_attendance": {"id", "symposium", "department", "slot", "status", "attendee", "note"},
+    "symposium_note": {"id", "symposium", "department", "text"},
+}
+ANONYMOUS_TABLES = {"ballot", "section", "opinion", "receipt", "spent_token", "card"}
+
+
+def test_symposium_tables_name_no_ballot_row_or_card():
+    """The symposium record is office work in the open, kept apart from the anonymous rows: its columns are
+    exactly these, and no foreign key reaches a ballot, section, opinion, receipt, spent tag or card."""
+    from pingyi.evaluation.tables import Symposium, SymposiumAttendance, SymposiumNote
+
+    for table in (Symposium, SymposiumAttendance, SymposiumNote):
+        names = {c._meta.db_column_name for c in table._meta.columns}
+        assert names == SYMPOSIUM_COLUMNS[table._meta.tablename], table
+        targets = {fk._foreign_key_meta.resolved_references._meta.tablename for fk in table._meta.foreign_key_columns}
+        assert targets <= {"campaign", "department", "symposium"} and not targets & ANONYMOUS_TABLES
+
+
+def test_symposium_notes_are_stored_apart_and_ballot_opinions_listed_in_content_order(any_settings):
     s = any_settings
 
     async def work():
+        from pingyi.evaluation import symposium
         from pingyi.publication import service as publication
 
         tokens = await open_campaign(s, cards=5)
         for i, t in enumerate(tokens):
             await evaluation.submit_ballot(t, {"D01": full_section(s)}, {"D01": f"意见{'cab'[i % 3]}{i}"})
+        sid = await symposium.record_symposium(2026, "2026-01-05", "会议室", actor="office")
         for text in ("丙：窗口排队长", "甲：材料清单不清", "乙：态度好"):  # entered in this order
-            await evaluation.record_symposium_opinion(2026, "D01", text, actor="office")
+            await symposium.add_note(2026, sid, "D01", text, actor="office")
         await evaluation.change_state(2026, "close", actor="office")
         await publication.publish(2026, (await publication.compute_snapshot(2026, actor="office"))["version"],
                                   actor="office")
-        rows = await Opinion.select(Opinion.text, Opinion.source).where(Opinion.source == "symposium")
-        return rows, (await publication.department_feedback(2026, "D01"))["opinions"]
+        rows = await Opinion.select(Opinion.text, Opinion.source)
+        return rows, await publication.department_feedback(2026, "D01")
 
     from pingyi.evaluation import service as evaluation
 
-    rows, listed = run(s, work)
-    assert sorted(r["text"] for r in rows) == ["丙：窗口排队长", "乙：态度好", "甲：材料清单不清"]
-    assert listed == sorted(listed) and len(listed) == 8  # content order, never the order of entry or storage
-    assert "【座谈会】丙：窗口排队长" in listed
+    rows, feedback = run(s, work)
+    assert {r["source"] for r in rows} == {"ballot"} and len(rows) == 5  # nothing of the symposium among them
+    listed = feedback["opinions"]
+    assert listed == sorted(listed) and len(listed) == 5  # content order, never the order of entry or storage
+    assert [m["notes"] for m in feedback["symposia"]] == [["丙：窗口排队长", "甲：材料清单不清", "乙：态度好"]]
 
 
 def test_a_burst_of_ballots_is_reshuffled_once_it_is_over(any_settings):

@@ -22,7 +22,8 @@ from pingyi.complaints.tables import Complaint
 from pingyi.core import audit as chain
 from pingyi.db import write_transaction
 from pingyi.evaluation import service as evaluation
-from pingyi.evaluation.tables import Campaign, Card, Opinion
+from pingyi.evaluation import symposium
+from pingyi.evaluation.tables import Campaign, Card, Symposium, SymposiumAttendance, SymposiumNote
 from pingyi.hall.service import add_missing_departments
 
 from .helpers import open_campaign, run
@@ -38,6 +39,32 @@ async def _draft(s):
     await evaluation.create_campaign(2030, "2030年度", catalog.questionnaire, ["D01", "D02"], actor="test")
 
 
+async def _open(s):
+    await evaluation.change_state(2030, "open", actor="test")
+
+
+async def _open_with_symposium(s):
+    await _open(s)
+    await symposium.record_symposium(2030, "2026-01-05", "", actor="test")
+
+
+async def _sid() -> int:
+    return (await symposium.meetings(2030))[0].symposium.id
+
+
+# change → what must exist before it (done, with its own audit entries, before the count is taken)
+PREPARE = {"symposium.record": _open, "symposium.attendance": _open_with_symposium,
+           "symposium.note": _open_with_symposium}
+
+
+async def _attend() -> None:
+    await symposium.set_attendance(2030, await _sid(), "D01", "leader", "王某 局长", actor="")
+
+
+async def _note() -> None:
+    await symposium.add_note(2030, await _sid(), "D01", "意见", actor="")
+
+
 FAILING_CHANGES = {
     "campaign.create": (lambda s: evaluation.create_campaign(2031, "2031年度",
                                                              load_catalog(s.surveys_dir).questionnaire,
@@ -46,8 +73,10 @@ FAILING_CHANGES = {
     "campaign.open": (lambda s: evaluation.change_state(2030, "open", actor=""),
                       lambda: Campaign.count().where(Campaign.state == "open"), 0),
     "cards.generate": (lambda s: evaluation.mint_cards(2030, 3, actor=""), lambda: Card.count(), 0),
-    "opinion.symposium": (lambda s: evaluation.record_symposium_opinion(2030, "D01", "座谈会意见", actor=""),
-                          lambda: Opinion.count().where(Opinion.source == "symposium"), 0),
+    "symposium.record": (lambda s: symposium.record_symposium(2030, "2026-01-05", "", actor=""),
+                         lambda: Symposium.count(), 0),
+    "symposium.attendance": (lambda s: _attend(), lambda: SymposiumAttendance.count(), 0),
+    "symposium.note": (lambda s: _note(), lambda: SymposiumNote.count(), 0),
     "user.create": (lambda s: accounts.create_user("newbie", "newbie-pass-1", "admin", actor=""),
                     lambda: OfficeUser.count(), 0),
     "complaint.file": (lambda s: complaints.file_complaint("D01", "推诿", channel="phone", received_on=date(2026, 1, 2),
@@ -63,6 +92,8 @@ def test_a_change_whose_audit_entry_fails_is_not_stored(any_settings, change):
 
     async def work():
         await _draft(s)
+        if change in PREPARE:
+            await PREPARE[change](s)
         before = await AuditEntry.count()
         with pytest.raises(Exception, match="审计记录必须注明操作人"):
             await do(s)

@@ -99,7 +99,7 @@ def test_attack_inputs_answer_4xx_and_store_nothing(any_settings):
         assert r.status_code == 400
     with _plain_client(s) as c:
         login(c, "boss", "password-12")
-        r = post_form(c, "/office/campaigns", "/office/campaigns/2026/opinions",
+        r = post_form(c, "/office/campaigns", "/office/campaigns/2026/symposium/1/notes",
                       {"department": "D07", "text": "意见\x00"})
         assert r.status_code == 400 and NUL_MESSAGE in r.text
         for action, data in ((f"/office/campaigns/{BIG}/close", {}), ("/office/campaigns", {"year": BIG}),

@@ -124,7 +124,9 @@ def test_liaison_reads_only_its_own_department_feedback_and_small_cells_are_with
     run(s, setup)
     with client_for(s) as client:
         login(client, "l01", "password-1")
-        page = client.get("/office/feedback?department=D02")  # the parameter is ignored for a liaison
+        foreign = client.get("/office/feedback?department=D02")  # a foreign department is refused, not swapped
+        assert foreign.status_code == 403 and "本部门" in foreign.text and "县发改委" not in foreign.text
+        page = client.get("/office/feedback?department=D01")
         assert page.status_code == 200 and "县招商局" in page.text and "县发改委 ·" not in page.text
         assert "意见0" in page.text and "意见2" in page.text and "秘密意见" not in page.text
         assert "A1." in page.text and "66.7%" in page.text  # A1: 0 + 5 + 5 of 15 points

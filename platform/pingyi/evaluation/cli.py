@@ -12,6 +12,7 @@ from pingyi.datafiles import private_dir
 from pingyi.settings import Settings
 
 from . import cardsheet, service
+from .symposium_cli import register as register_symposium
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--out", type=Path, required=True, help="folder for cards-YEAR-batchN.{pdf,csv}")
     p.set_defaults(handler=cmd_cards)
+    register_symposium(sub)
 
 
 def cmd_create(args: argparse.Namespace, settings: Settings) -> int:

@@ -21,6 +21,7 @@ from pingyi.web.guards import admin_only, current_user
 
 from . import cardjobs, cardsheet, service
 from .schemas import BallotReceipt, BallotSubmission, CardJobStatus
+from .symposium_controllers import ROUTES as SYMPOSIUM_ROUTES
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
@@ -278,15 +279,7 @@ async def card_job_discard(request: Request, state: State, year: int, job: str) 
     return Redirect(path="/office/campaigns", status_code=303)
 
 
-@post("/office/campaigns/{year:int}/opinions", guards=[admin_only])
-async def symposium_opinion(request: Request, year: int) -> Redirect:
-    form = await request.form()
-    await service.record_symposium_opinion(year, str(form.get("department", "")), str(form.get("text", "")),
-                                           actor=_actor(request))
-    return Redirect(path=f"/office/campaigns/{year}", status_code=303)
-
-
 ROUTES = [ballot_entry, ballot_entry_post, ballot_page, ballot_submit, ballot_api, campaigns_page, campaign_create,
           campaign_page, campaign_edit,
           campaign_action, cards_generate, card_job_page, card_job_status, card_job_download, card_job_discard,
-          symposium_opinion]
+          *SYMPOSIUM_ROUTES]

@@ -285,17 +285,6 @@ async def receipt_exists(campaign_id: int, code: str) -> bool:
     return await Receipt.exists().where((Receipt.campaign == campaign_id) & (Receipt.code == code))
 
 
-async def add_symposium_opinion(campaign_id: int, department_id: int, text: str) -> None:
-    """A symposium note, stored like a ballot's opinion (who recorded it and when is in the audit log)."""
-    values = [str(uuid.uuid4()), campaign_id, department_id, text, "symposium"]
-    if isinstance(current_engine(), PostgresEngine):
-        await Opinion.raw(f"INSERT INTO opinion ({', '.join(OPINION_COLUMNS)}) VALUES ({{}}, {{}}, {{}}, {{}}, {{}})",
-                          *values)
-        return
-    async with write_transaction():
-        await _sqlite_insert("opinion", OPINION_COLUMNS, values)
-
-
 async def department_item_sums(campaign_id: int, department_code: str, item_count: int) -> list[int]:
     """Per-item sums of points for one department's sections (feedback page; one department is small)."""
     cols = ", ".join(f"SUM(CAST(SUBSTR(s.answers, {i + 1}, 1) AS INTEGER)) AS i{i}" for i in range(item_count))

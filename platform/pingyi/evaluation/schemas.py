@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from msgspec import Meta, Struct
@@ -51,3 +52,32 @@ class Turnout(Struct):
     cards_used: int
     ballots: int
 
+
+class SymposiumRecord(Struct, frozen=True, kw_only=True):
+    """A symposium (座谈会) as held (SPEC §2, seed 篇3)."""
+
+    id: int
+    year: int
+    held_on: date
+    place: str
+
+
+class AttendanceRecord(Struct, frozen=True, kw_only=True):
+    """Who came for one department to one symposium: status leader | deputy | absent (core/symposium.py)."""
+
+    symposium_id: int
+    department_code: str
+    department_name: str
+    status: str
+    attendee: str
+    note: str
+
+
+class SymposiumNoteRecord(Struct, frozen=True, kw_only=True):
+    """An opinion raised at a symposium about one department (no speaker is stored)."""
+
+    id: int
+    symposium_id: int
+    department_code: str
+    department_name: str
+    text: str

@@ -323,20 +323,6 @@ async def turnout(year: int) -> dict[str, int]:
     return await repo.turnout(row["id"])
 
 
-async def record_symposium_opinion(year: int, department_code: str, text: str, *, actor: str) -> None:
-    row = await repo.campaign_row(year)
-    text = text.strip()
-    if not text or len(text) > 2000:
-        raise InvalidInput("座谈会意见不能为空，且不超过 2000 字。")
-    if department_code not in row["department_codes"]:
-        raise InvalidInput(f"部门 {department_code} 不在本年度参评名单中。")
-    ids = await repo.department_ids([department_code])
-    async with write_transaction():
-        await repo.add_symposium_opinion(row["id"], ids[department_code], text)
-        await audit.append(actor, "opinion.symposium", f"campaign:{year}", {"department": department_code})
-    await settle()
-
-
 # ---- reshuffle after each ballot (docs/anonymity.md) ----------------------------------------------------------
 # After a ballot is stored, the campaign's anonymous rows are rewritten in a random order. When no two ballot
 # submissions of this process overlapped in the last OVERLAP_WINDOW_S and a reshuffle costs at most

@@ -89,3 +89,33 @@ class SpentToken(Table, tablename="spent_token"):
 
     tag = Varchar(length=64, primary_key=True)
     campaign = ForeignKey(references=Campaign)  # no index: counted only for turnout
+
+
+class Symposium(Table, tablename="symposium"):
+    """A symposium (座谈会) of a campaign as held: its date and place (seed 篇3). Office work in the open, stored
+    apart from the anonymous ballot rows: no column names a ballot, section, opinion, receipt or card."""
+
+    campaign = ForeignKey(references=Campaign, index=True)
+    held_on = Date()
+    place = Varchar(length=128, default="")
+
+
+class SymposiumAttendance(Table, tablename="symposium_attendance"):
+    """Who came for a department: status leader | deputy | absent (core/symposium.py). `slot` is
+    "<symposium id>:<department id>", unique, so a department has one attendance record per symposium."""
+
+    symposium = ForeignKey(references=Symposium, index=True)
+    department = ForeignKey(references=Department)
+    slot = Varchar(length=32, unique=True)
+    status = Varchar(length=16)
+    attendee = Varchar(length=64, default="")
+    note = Varchar(length=200, default="")
+
+
+class SymposiumNote(Table, tablename="symposium_note"):
+    """An opinion raised at the symposium about one department, as the office noted it (no speaker named).
+    Who recorded it and when is in the audit log."""
+
+    symposium = ForeignKey(references=Symposium, index=True)
+    department = ForeignKey(references=Department, index=True)
+    text = Text()

@@ -25,6 +25,7 @@ from pingyi.publication import service as publication
 from pingyi.settings import Settings
 
 from .demo_complaints import load_complaints, on_day
+from .demo_symposium import load_liaison_complaints, load_symposium
 
 DEMO_PASSWORD = "pingyi-demo"
 STAFF = (("admin", "admin", "纠风办管理员"), ("investigator", "investigator", "调查员小李"),
@@ -132,6 +133,8 @@ async def load_demo(settings: Settings) -> list[str]:
                 await complaints.act(tracking, "substantiate", actor="investigator", reason="经调取录像核实。",
                                      severity="general",
                                      public_reply=f"经调取录像核实，您反映的问题属实，已责成{dept.name}整改。")
+        lines.append(await load_symposium(last_year, departments))
+        lines.append(await load_liaison_complaints(last_year, departments[0]))
         await evaluation.change_state(last_year, "close", actor="demo")
         snap = await publication.compute_snapshot(last_year, actor="demo")
         await publication.publish(last_year, snap["version"], actor="demo")

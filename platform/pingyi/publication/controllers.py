@@ -13,6 +13,8 @@ from pingyi.web.guards import admin_only, current_user, requires
 
 from . import bulletin, chartcache, service
 from .charts import MEDIA_TYPES
+from .portal_controllers import ROUTES as PORTAL_ROUTES
+from .portal_controllers import portal_context
 from .schemas import BulletinDocument, ResultsDocument
 
 
@@ -70,6 +72,8 @@ async def receipt_check(year: int | None = None, code: str | None = None) -> Tem
 async def department_feedback(request: Request, year: int | None = None, department: str | None = None) -> Template:
     """A liaison reads its own department's feedback; the office admin picks any department."""
     context = await service.feedback_page(current_user(request), year, department)
+    if context["is_liaison"]:
+        context = portal_context(request, context)
     return Template("publication/feedback.html", context=context)
 
 
@@ -96,4 +100,4 @@ async def office_publish(request: Request, year: int, version: int) -> Redirect:
 
 
 ROUTES = [department_feedback, results_index, results_page, results_chart, results_api, bulletin_page, bulletin_api,
-          receipt_check, office_results, office_compute, office_publish]
+          receipt_check, office_results, office_compute, office_publish, *PORTAL_ROUTES]

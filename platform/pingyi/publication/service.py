@@ -17,10 +17,11 @@ from pingyi.complaints import service as complaints_service
 from pingyi.core import audit as chain
 from pingyi.core import campaigns as lifecycle
 from pingyi.core import scoring
-from pingyi.core.errors import Conflict, InvalidInput, NotFound, StateError
+from pingyi.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StateError
 from pingyi.core.snapshot import inputs_digest, to_plain
 from pingyi.db import write_transaction
 from pingyi.evaluation import repository as evaluation
+from pingyi.evaluation import symposium
 
 from . import repository
 from .schemas import SnapshotRecord
@@ -177,13 +178,17 @@ async def feedback_page(user: dict[str, Any], year: int | None, department: str 
     """The feedback page's data: a liaison always gets its own department; the admin picks any."""
     departments = await evaluation.departments()
     if user["role"] == "liaison":
-        department = await evaluation.department_code_of(user["department_id"])
+        own = await evaluation.department_code_of(user["department_id"])
+        if department and department != own:  # a foreign code in the URL: refused, never silently swapped
+            raise Forbidden("联络员只能查看本部门的评议反馈。")
+        department = own
     department = department or (departments[0].code if departments else None)
     years = await published_years()
     year = year or (years[0] if years else None)
     feedback = await department_feedback(year, department) if (year and department) else None
     return {"feedback": feedback, "years": years, "year": year, "department": department,
-            "departments": departments, "is_admin": user["role"] == "admin"}
+            "departments": departments, "is_admin": user["role"] == "admin", "is_liaison": user["role"] == "liaison",
+            "nav_department_name": next((d.name for d in departments if d.code == department), department)}
 
 
 async def department_feedback(year: int, department_code: str) -> dict[str, Any]:
@@ -193,8 +198,10 @@ async def department_feedback(year: int, department_code: str) -> dict[str, Any]
     row = next((r for r in results["results"] if r["code"] == department_code), None)
     if row is None:
         raise NotFound(f"部门 {department_code} 不在 {year} 年度参评名单中。")
+    # The symposium's record joins the feedback whatever the section count: it names no enterprise, and the
+    # department's own leader sat in the room where each opinion was raised (docs/portal.md).
     out: dict[str, Any] = {"year": year, "k": results["campaign"]["k"], "result": row, "item_rates": None,
-                           "opinions": None}
+                           "opinions": None, "symposia": await symposium.department_symposia(year, department_code)}
     if row["small_cell"] or not row["section_count"]:
         return out
     campaign = await evaluation.campaign_row(year)

@@ -9,6 +9,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from pingyi.core.errors import Forbidden
 from pingyi.core.roles import ROLES
 
 # The routes anyone may use without logging in (checked by a test against the app's route table).
@@ -52,3 +53,20 @@ def requires(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseR
 
 office = requires("investigator", "inspector", "liaison")
 admin_only = requires()
+
+
+LIAISON_ONLY_MESSAGE = ("本页面是窗口单位联络员的本部门工作台，只对联络员开放。办公室管理员请在“年度评议反馈”中"
+                        "选择部门查看，投诉请在“投诉处理”中查看。")
+
+
+def liaison_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard admitting department liaisons only — not even the admin, who has no department of its own and
+    reads every department on the office pages (docs/portal.md)."""
+    user = current_user(connection)
+    if user is None:
+        raise NotAuthorizedException("login required")
+    if user["role"] != "liaison" or not user.get("department_id"):
+        raise Forbidden(LIAISON_ONLY_MESSAGE)
+
+
+liaison_only.roles = ("liaison",)  # type: ignore[attr-defined]
