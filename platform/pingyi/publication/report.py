@@ -17,20 +17,26 @@ from typing import Any
 import anyio.to_thread
 
 from pingyi.core import bulletin_check
+from pingyi.core.errors import NotFound
 from pingyi.core.scoring import percent
 from pingyi.evaluation import repository as evaluation
 from pingyi.followup import service as followup
 
-from . import bulletin, charts, service, signing
+from . import bulletin, charts, repository, service, signing
 
 MAX_ENTRIES = 8  # reports kept per process (each: a few SVGs and one PDF, ~0.5 MB)
 CHART_NAMES = ("ranking", "grades", "aspects", "complaints")
 GRADE_ORDER = ("满意", "基本满意", "不满意", "未获评议")
 
 
-def cache_key(results: dict[str, Any]) -> tuple[Any, ...]:
-    """What identifies a published version: a correction (new version) or a re-publication changes it."""
-    return (results["campaign"]["year"], results.get("version"), results.get("digest"), results.get("published_at"))
+async def cache_key(year: int) -> tuple[Any, ...]:
+    """What identifies the public version of a campaign: its newest publication row (a correction is a new version,
+    published anew: a new row). Two small queries; the snapshot payload is only read on a miss."""
+    campaign = await evaluation.campaign_row(year)
+    pub = await repository.latest_publication(campaign["id"])
+    if pub is None:
+        raise NotFound(f"{year} 年度评议结果尚未公布。")
+    return (year, pub.id, pub.snapshot_id)
 
 
 async def report_data(year: int, data_dir: Path) -> dict[str, Any]:
@@ -103,7 +109,7 @@ class ReportCache:
         self.renders = 0  # drawings done (charts or PDF), for tests and the benchmark
 
     async def report(self, year: int, data_dir: Path) -> Report:
-        key = cache_key(await service.published_results(year))
+        key = await cache_key(year)
         found = self._reports.get(key)
         if found is not None:
             return found
@@ -128,11 +134,13 @@ class ReportCache:
     async def pdf(self, year: int, data_dir: Path, fonts: tuple[str, ...] | None = None) -> bytes:
         from .report_pdf import report_pdf
 
+        svgs = await self.svgs(year, data_dir, fonts)  # the web charts, drawn once, also serve the PDF
         report = await self.report(year, data_dir)
         if report.pdf is None:
             async with report.lock:
                 if report.pdf is None:
-                    report.pdf = await anyio.to_thread.run_sync(lambda: report_pdf(report.data, fonts))
+                    vectors = {name: charts.pdf_svg(svg) for name, svg in svgs.items()}
+                    report.pdf = await anyio.to_thread.run_sync(lambda: report_pdf(report.data, fonts, vectors))
                     self.renders += 1
         return report.pdf
 

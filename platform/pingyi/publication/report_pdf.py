@@ -10,6 +10,7 @@ so a reader can check the bulletin. CPU-bound: call from a worker thread. Figure
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from fpdf.fonts import FontFace
@@ -23,6 +24,7 @@ MARGIN = 18.0  # mm
 BODY = 10.5  # pt
 LINE = 6.0  # mm
 HEAD_FILL = (232, 238, 245)
+_SVG_SIZE = re.compile(rb'<svg[^>]*?width="([0-9.]+)pt" height="([0-9.]+)pt"')
 
 
 class ReportDocument(render.Document):
@@ -91,11 +93,8 @@ def _table(doc: ReportDocument, header: list[str], rows: list[list[str]], widths
 
 def _chart(doc: ReportDocument, svg: bytes, width: float = 174.0, heading: str = "") -> None:
     """A chart as vector paths, `width` mm wide, centred; with its heading kept on the same page."""
-    from fpdf.svg import SVGObject
-
-    svg_object = SVGObject(svg)
-    w, h = float(svg_object.width or 1), float(svg_object.height or 1)
-    height = width * h / w
+    size = _SVG_SIZE.search(svg[:600])  # matplotlib's <svg width="576pt" height="…pt">: no second parse for it
+    height = width * float(size.group(2)) / float(size.group(1)) if size else width * 0.6
     if doc.get_y() + height + (14 if heading else 0) > doc.h - 22:
         doc.add_page()
     if heading:
