@@ -146,7 +146,8 @@ def report_pdf(data: dict[str, Any], fonts: tuple[str, ...] | None = None,
     render.text_at(doc, doc.w / 2, 140, f"参评部门 {data['department_count']} 个", size=12)
     render.text_at(doc, doc.w / 2, 250, f"sha256 {data['digest'][:32]}", size=8, family=render.MONO, gray=90)
     doc.add_page()
-    doc.insert_toc_placeholder(_toc, pages=1)  # the next page follows it
+    entries = 10 + len(data["opinions"])  # 7 sections, 3 charts, one per department with opinions
+    doc.insert_toc_placeholder(_toc, pages=1 + int((30 + entries * 7.5) // 250))  # the next page follows it
     _heading(doc, "一、评议概况")
     t = data["turnout"]
     share = f"，回收率 {t['used_share']}%" if t["used_share"] is not None else ""
