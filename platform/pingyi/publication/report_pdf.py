@@ -31,6 +31,8 @@ class ReportDocument(render.Document):
     """An A4 document with a running title and the page number in the footer."""
 
     running_title = ""
+    toc_start = 0  # the page the contents begin on, and how many pages they take (report_pdf sets them)
+    toc_pages = 1
 
     def header(self) -> None:
         if self.page_no() > 1 and self.running_title:
@@ -103,6 +105,13 @@ def _chart(doc: ReportDocument, svg: bytes, width: float = 174.0, heading: str =
     doc.set_y(doc.get_y() + height + 3)
 
 
+def _toc_pages(entries: int) -> int:
+    """Pages the contents take: fpdf2 wants the exact count up front (7.5 mm a line; the first page has the
+    title; counted low, so at worst _toc pads with an empty page)."""
+    first, later = 32, 34
+    return 1 if entries <= first else 1 + -(-(entries - first) // later)
+
+
 def _toc(doc: Any, outline: list[Any]) -> None:
     doc.set_x(MARGIN)  # the footer's cell left x at the right margin
     doc.set_font(render.CJK, "", 15)
@@ -118,6 +127,8 @@ def _toc(doc: Any, outline: list[Any]) -> None:
         page = str(entry.page_number)
         doc.cell(doc.epw - indent - 14, 7.5, str(entry.name), link=doc.add_link(page=entry.page_number))
         doc.cell(14, 7.5, page, align="R", new_x="LMARGIN", new_y="NEXT")
+    while doc.page < doc.toc_start + doc.toc_pages - 1:
+        doc.add_page()
 
 
 def _all_text(data: dict[str, Any]) -> str:
@@ -146,8 +157,9 @@ def report_pdf(data: dict[str, Any], fonts: tuple[str, ...] | None = None,
     render.text_at(doc, doc.w / 2, 140, f"参评部门 {data['department_count']} 个", size=12)
     render.text_at(doc, doc.w / 2, 250, f"sha256 {data['digest'][:32]}", size=8, family=render.MONO, gray=90)
     doc.add_page()
-    entries = 10 + len(data["opinions"])  # 7 sections, 3 charts, one per department with opinions
-    doc.insert_toc_placeholder(_toc, pages=1 + int((30 + entries * 7.5) // 250))  # the next page follows it
+    doc.toc_pages = _toc_pages(10 + len(data["opinions"]))  # 7 sections, 3 charts, one per department's opinions
+    doc.toc_start = doc.page
+    doc.insert_toc_placeholder(_toc, pages=doc.toc_pages)  # the next page follows it
     _heading(doc, "一、评议概况")
     t = data["turnout"]
     share = f"，回收率 {t['used_share']}%" if t["used_share"] is not None else ""
