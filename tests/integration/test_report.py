@@ -144,6 +144,7 @@ def test_opinions_only_for_departments_with_k_sections_and_feedback_pdf_only_for
         assert client.get("/office/feedback/2025/D01/feedback.pdf", follow_redirects=False).status_code in (
             302, 303, 401)  # a visitor: log in first
         login(client, "liaison", "password-1")
+        assert 'href="/office/feedback/2025/D01/feedback.pdf"' in client.get("/office/feedback").text
         own = client.get("/office/feedback/2025/D01/feedback.pdf")
         assert own.status_code == 200 and own.headers["content-type"] == "application/pdf"
         _, fonts, text = pdf_text(own.content, tmp_path, "f.pdf")
