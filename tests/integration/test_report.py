@@ -75,6 +75,10 @@ def test_the_demo_report_page_charts_and_pdf(any_settings, tmp_path) -> None:
         missing = client.get(f"/results/{YEAR}/report/charts/secret.svg")
         assert missing.status_code == 404 and "没有名为" in missing.text
         assert client.get("/results/1999/report").status_code == 404
+        big = "99999999999999999999"  # beyond PostgreSQL's integers: a 4xx, never a 500
+        for path in (f"/results/{big}/report", f"/results/{big}/report.pdf",
+                     f"/results/{big}/report/charts/ranking.svg"):
+            assert 400 <= client.get(path).status_code < 500, path
 
         response = client.get(f"/results/{YEAR}/report.pdf")
         assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
