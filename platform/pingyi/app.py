@@ -50,6 +50,7 @@ CONTROLLER_MODULES = (
     "pingyi.publication.controllers",
     "pingyi.publication.bulletin_controllers",
     "pingyi.publication.export_controllers",
+    "pingyi.publication.report_controllers",
     "pingyi.ratings.controllers",
     "pingyi.ratings.live_controllers",
     "pingyi.assessment.controllers",

@@ -164,3 +164,24 @@ def test_font_lookup_in_folders_checks_the_glyphs(tmp_path):
     assert find_cjk_font((str(tmp_path / "latin"),)) == tmp_path / "latin" / found.name
     with pytest.raises(FontMissing, match="𠀀"):  # a character the font lacks is named
         require_cjk_font((str(tmp_path / "latin"),), "评议𠀀")
+
+
+def test_complaints_per_department_labels_every_department_with_its_count():
+    rows = [(d, n) for d, n in zip(DEPARTMENTS, (0, 2, 0, 1, 0), strict=True)]
+    data = render(charts.complaints_per_department, rows)
+    texts = svg_texts(data)
+    for name in DEPARTMENTS:
+        assert name in texts
+    assert "2 件" in texts and "1 件" in texts and texts.count("0 件") == 3
+    assert render(charts.complaints_per_department, rows) == data
+
+
+def test_heat_map_is_vector_for_the_pdf_and_pdf_svg_swaps_only_the_font_family():
+    """The PDF places SVG as paths: no embedded bitmap (fpdf2 cannot place an <image> with a transform)."""
+    rows = [(d, {a: Decimal("50") + 10 * i + j for j, a in enumerate(ASPECTS)}) for i, d in enumerate(DEPARTMENTS)]
+    web = render(charts.aspect_breakdown, rows)
+    assert b"<image" not in web
+    pdf = charts.pdf_svg(web)
+    assert b"font-family: cjk" in pdf and b"Noto Sans CJK SC" not in pdf
+    assert svg_texts(pdf) == svg_texts(web)
+    assert "50.0" in svg_texts(web) and "94.0" in svg_texts(web)  # each cell carries its figure (one place)

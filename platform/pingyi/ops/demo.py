@@ -145,6 +145,9 @@ async def load_demo(settings: Settings) -> list[str]:
         lines.append(f"{last_year} 年度评议公告已签名（办公室密钥 {key['key_id']}）：{settings.http.public_base_url}"
                      f"/bulletin/{last_year}；自己核验：pingyi bulletin export --out bulletin && "
                      "python3 platform/verify_bulletin.py bulletin/bulletin-*.json --key bulletin/office-key.pub")
+        base = settings.http.public_base_url
+        lines.append(f"{last_year} 年度综合评议报告：{base}/results/{last_year}/report（PDF：{base}/results/"
+                     f"{last_year}/report.pdf；部门反馈 PDF：/office/feedback/{last_year}/<部门代码>/feedback.pdf）")
     from .demo_followup import load_followup_demo
 
     lines.extend(await load_followup_demo(settings))  # 差评 answered, some overdue; rectification of 不满意
