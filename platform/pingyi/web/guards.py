@@ -24,6 +24,8 @@ PUBLIC_ROUTES = frozenset({
     "/monthly", "/monthly/{month:str}", "/api/v1/monthly", "/api/v1/monthly/{month:str}",
     "/r/{token:str}", "/r/{token:str}/done",  # the web rating behind a window's QR poster
     "/rectification", "/api/v1/rectification",  # the public rectification tracker
+    # the comprehensive report of a published year (public like the results it is drawn from)
+    "/results/{year:int}/report", "/results/{year:int}/report/charts/{name:str}", "/results/{year:int}/report.pdf",
     "/schema", "/health",
 })
 
