@@ -6,9 +6,10 @@ Checks the office's Ed25519 signature (FILE.sig beside the file, or --sig), then
 score, grade and rank from the file alone and names each mismatch. Exit status: 0 verified against the key you
 gave; 1 a mismatch (signature, a changed or removed part, a count, a score, a grade, a rank); 2 unreadable file or
 key; 3 consistent, but no --key was given (the signature was checked only with the key the signature file names).
-A `.csv` bulletin gets its signature checked. The checks are `pingyi/core/bulletin_check.py` and
-`bulletin_verify.py` beside this script (standard library only), the same code `pingyi verify-bulletin` runs; see
-docs/bulletin.md.
+A `.csv` bulletin is checked the same way (its signature over its exact bytes, then every count, score, grade and
+rank recomputed from the CSV; the questionnaire and rules are only in the JSON). The checks are
+`pingyi/core/bulletin_check.py` and `bulletin_verify.py` beside this script (standard library only), the same
+code `pingyi verify-bulletin` runs; see docs/bulletin.md.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pingyi.core.errors import InvalidInput  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="verify_bulletin.py",
                                      description="核验 pingyi 评议公告（签名、得分、等级、名次）")
-    parser.add_argument("file", help="公告文件 bulletin-YEAR-vN.json（或 .csv，只核验签名）")
+    parser.add_argument("file", help="公告文件 bulletin-YEAR-vN.json 或 .csv")
     parser.add_argument("--key", help="办公室公布的公钥：文件路径，或 “pingyi-ed25519 …” 一行 / base64")
     parser.add_argument("--sig", help="签名文件（默认：公告文件名加 .sig）")
     parser.add_argument("--receipt", help="你的回执码：核对它是否列在公告中")

@@ -96,7 +96,8 @@ def test_the_demo_bulletin_downloads_signed_and_verifies_and_tampering_is_named(
         ok = run(files["json"], "--key", files["pub"])
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert "核验通过" in ok.stdout and kid in ok.stdout
-    assert script(files["csv"], "--key", files["pub"]).returncode == 0
+    csv_ok = script(files["csv"], "--key", files["pub"])
+    assert csv_ok.returncode == 0 and "核验通过" in csv_ok.stdout and f"{YEAR} 年度评议公告第 1 版" in csv_ok.stdout
     unpinned = script(files["json"])
     assert unpinned.returncode == 3 and "没有用 --key" in unpinned.stdout
     receipt = doc["receipts"][7]
@@ -140,6 +141,59 @@ def test_the_demo_bulletin_downloads_signed_and_verifies_and_tampering_is_named(
     csv_changed.write_bytes(files["csv"].read_bytes().replace(b"\r\n", b"\n", 1))
     bad = script(csv_changed, "--key", files["pub"], "--sig", files["csv.sig"])
     assert bad.returncode == 1 and "文件内容与签名不符" in bad.stdout
+
+
+def test_the_csv_bulletin_is_recomputed_from_the_csv_alone(sqlite_settings, tmp_path) -> None:
+    """The CSV is not only signature-checked: its counts, sections, scores, grades and ranks are recomputed, so a
+    CSV that the office signed with an inconsistent figure fails too (re-signed here with the office's own key)."""
+    from pingyi.publication import signing
+
+    clock = demo(sqlite_settings)
+    with client_for(sqlite_settings, clock=clock) as client:
+        files = download(client, tmp_path)
+    office_key = signing.current(sqlite_settings.data_dir)
+    assert office_key is not None
+    text = files["csv"].read_bytes().decode("utf-8-sig")
+    lines = text.split("\r\n")
+    row = next(i for i, line in enumerate(lines) if line.startswith("部门,") and ",公布得分," in line
+               and not line.endswith(",未获评议"))
+    code = lines[row].split(",")[1]
+
+    def signed_by_office(csv_text: str, name: str) -> tuple[Path, Path]:
+        """The CSV signed the way the office signs it (publication/signing.py), by the office's own key."""
+        data = ("\ufeff" + csv_text).encode("utf-8")
+        path, sig = tmp_path / f"{name}.csv", tmp_path / f"{name}.csv.sig"
+        path.write_bytes(data)
+        entry = json.loads(files["csv.sig"].read_text())
+        sig.write_bytes(signing.sign(sqlite_settings.data_dir, office_key, bulletin_check.file_manifest(
+            data, "csv", entry["signed"]["year"], entry["signed"]["version"])))
+        return path, sig
+
+    for name, change, needles in (
+            ("score", lambda ls: ls.__setitem__(row, ls[row].rsplit(",", 1)[0] + ",99.99"),
+             [f"部门 {code}", "公布得分 99.99"]),
+            ("section", lambda ls: ls.__delitem__(next(i for i, x in enumerate(ls) if x.startswith(f"评议,{code},"))),
+             [f"部门 {code}", "逐份评议却列出"]),
+            ("receipt", lambda ls: ls.__delitem__(next(i for i, x in enumerate(ls) if x.startswith("回执码,"))),
+             ["回执码"])):
+        changed = list(lines)
+        change(changed)
+        path, sig = signed_by_office("\r\n".join(changed), name)
+        for run in (script, cli):
+            bad = run(path, "--key", files["pub"], "--sig", sig)
+            assert bad.returncode == 1, (name, bad.stdout, bad.stderr)
+            assert "签名有效" in bad.stdout, bad.stdout  # the signature is fine: the figures are not
+            for needle in needles:
+                assert needle in bad.stdout, (name, needle, bad.stdout)
+    # the untouched CSV, re-signed the same way, passes: the failures above are the changes
+    path, sig = signed_by_office(text.removeprefix("\ufeff"), "same")
+    assert script(path, "--key", files["pub"], "--sig", sig).returncode == 0
+    # a file that is not the bulletin CSV: exit 2, one line naming the row
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(("\ufeff" + "\r\n".join([lines[0], "部门,D01,x,名次,第一"])).encode())
+    for run in (script, cli):
+        r = run(broken, "--key", files["pub"], "--sig", files["csv.sig"])
+        assert r.returncode == 2 and "第 2 行" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
 def test_unreadable_input_is_exit_2_with_one_line(tmp_path) -> None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
 import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -287,7 +289,18 @@ def _check(doc: dict[str, Any], report: Report, receipt: str | None) -> None:
         if not report.receipt_listed:
             report.findings.append(Finding("回执码", f"你的回执码 {receipt.strip().upper()} 不在公告中。"))
 
-    departments = doc["departments"]
+    _check_departments(doc["departments"], k, items, points, report)
+
+
+def _check_departments(departments: list[Any], k: int, items: int | None, points: set[str],
+                       report: Report) -> None:
+    """Every department's counts, sections, score, grade and rank, recomputed by `pingyi.core.scoring`. `items`
+    is None when the file does not carry the questionnaire (the CSV): the sections must then be of one length."""
+    if items is None:
+        lengths = sorted({len(s) for d in departments for s in (d.get("sections") or []) if isinstance(s, str)})
+        if len(lengths) > 1:
+            report.findings.append(Finding("评议", f"逐份评议的题数不一致（{'、'.join(map(str, lengths))} 道）。"))
+        items = lengths[0] if len(lengths) == 1 else None
     seen: set[str] = set()
     tallies = []
     for dept in departments:
@@ -307,14 +320,14 @@ def _check(doc: dict[str, Any], report: Report, receipt: str | None) -> None:
         if count >= k:
             if sections is None:
                 report.findings.append(Finding(part, f"有 {count} 份评议（不少于 k = {k}），却未公布逐份评议。"))
-            else:
+            elif items is not None:
                 _check_sections(part, sections, count, total, items, points, report)
         elif sections is not None:
             report.findings.append(Finding(part, f"少于 k = {k} 份，却公布了逐份评议（违反小样本保护）。"))
         if count == 0 and total != 0:
             report.findings.append(Finding(part, f"没有评议却有总分 {total}。"))
             continue
-        if count and total > count * items * max(int(p) for p in points):
+        if count and items is not None and total > count * items * max(int(p) for p in points):
             report.findings.append(Finding(part, f"总分 {total} 超过 {count} 份评议的满分。"))
             continue
         tallies.append(scoring.DepartmentTally(code, dept["name"], count, total, substantiated))
@@ -330,7 +343,7 @@ def _check(doc: dict[str, Any], report: Report, receipt: str | None) -> None:
             report.findings.append(Finding(part, f"公布得分 {dept['published']}，按公告数据重新计算应为 {want}"
                                                  f"（{r.section_count} 份合计 {r.section_sum} 分，属实投诉 "
                                                  f"{r.substantiated} 件）。"))
-        if dept["grade"] != r.grade:
+        if dept["grade"] != r.grade if "grade" in dept else dept.get("grade_label") != r.status_label:
             report.findings.append(Finding(part, f"公布等级 {dept.get('grade_label')}，"
                                                  f"按公布得分应为 {r.status_label}。"))
         elif dept.get("grade_label") != r.status_label:
@@ -406,3 +419,92 @@ def verify_file_signature(data: bytes, signature: bytes, pinned_key: bytes | Non
         sig = None
     check_signature(data, None, sig, pinned_key, report)
     return report
+
+
+# ── the CSV rendering (publication/bulletin.py `to_csv`): read back and recomputed like the JSON ──────────────────
+
+_HEADER_INTS = {"年度": "year", "版本": "version", "小样本阈值 k": "k", "发出评议卡": "cards_issued",
+                "已用评议卡": "cards_used", "评议份数": "ballots", "回执码个数": "receipt_count"}
+_HEADER_TEXTS = {"标题": "title", "结果摘要": "digest", "公布时间": "published_at",
+                 "问卷指纹": "questionnaire_fingerprint"}
+_DEPT_INTS = {"评议份数": "section_count", "总分": "section_sum", "属实投诉": "substantiated"}
+TABLE_COLUMNS = ["类型", "部门代码", "部门名称", "项目", "值"]
+
+
+def table_document(data: bytes) -> dict[str, Any]:
+    """The CSV bulletin as the parts of a bulletin document it carries (no questionnaire or rules: those are in
+    the JSON). Raises InvalidInput naming the row when it cannot be read."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"CSV 公告不是 UTF-8 文本：{exc}") from None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows or rows[0] != TABLE_COLUMNS:
+        raise InvalidInput(f"这不是 pingyi 评议公告 CSV：第 1 行应为 {','.join(TABLE_COLUMNS)}。")
+    doc: dict[str, Any] = {"receipts": [], "departments": []}
+    depts: dict[str, dict[str, Any]] = {}
+    for n, row in enumerate(rows[1:], start=2):
+        if len(row) != 5:
+            raise InvalidInput(f"CSV 公告第 {n} 行应有 5 列，实有 {len(row)} 列。")
+        kind, code, name, label, value = row
+        try:
+            if kind == "公告":
+                if label in _HEADER_INTS:
+                    doc[_HEADER_INTS[label]] = int(value)
+                else:
+                    doc[_HEADER_TEXTS.get(label, label)] = value
+            elif kind == "部门":
+                dept = depts.get(code)
+                if dept is None:
+                    dept = depts[code] = {"code": code, "name": name, "sections": None}
+                    doc["departments"].append(dept)
+                if label in _DEPT_INTS:
+                    dept[_DEPT_INTS[label]] = int(value)
+                elif label == "公布得分":
+                    dept["published"] = None if value == "未获评议" else value
+                elif label == "等级":
+                    dept["grade_label"] = value
+                elif label == "名次":
+                    dept["rank"] = None if value == "—" else int(value)
+                elif label == "小样本保护":
+                    dept["small_cell"] = {"是": True, "否": False}[value]
+                else:
+                    raise ValueError(label)
+            elif kind == "评议":
+                if code not in depts:
+                    raise ValueError(code)
+                depts[code]["sections"] = (depts[code]["sections"] or []) + [value]
+            elif kind == "回执码":
+                doc["receipts"].append(value)
+            else:
+                raise ValueError(kind)
+        except (ValueError, KeyError):
+            raise InvalidInput(f"CSV 公告第 {n} 行（{kind} {code} {label}）无法读取：{value!r}。") from None
+    return doc
+
+
+def verify_table(data: bytes, signature: bytes | None, pinned_key: bytes | None = None,
+                 receipt: str | None = None) -> tuple[Report, dict[str, Any]]:
+    """Check the CSV bulletin: its signature (over its exact bytes), then every count, score, grade and rank
+    recomputed from the CSV alone, as for the JSON (which alone also carries the questionnaire and the rules)."""
+    document = table_document(data)
+    report = verify_file_signature(data, signature, pinned_key) if signature is not None else Report(
+        findings=[Finding(SIG, "没有签名文件：无法确认公告出自评议办公室。")])
+    try:
+        k = document["k"]
+        turnout = {key: document[key] for key in ("cards_issued", "cards_used", "ballots")}
+        if document["receipt_count"] != len(document["receipts"]):
+            report.findings.append(Finding("回执码", f"公告写明回执码 {document['receipt_count']} 个，"
+                                                    f"实际列出 {len(document['receipts'])} 个。"))
+        _check_receipts(document["receipts"], turnout, report)
+        if receipt is not None:
+            report.receipt_listed = receipt.strip().upper() in set(document["receipts"])
+            if not report.receipt_listed:
+                report.findings.append(Finding("回执码", f"你的回执码 {receipt.strip().upper()} 不在公告中。"))
+        if not isinstance(k, int) or k < 1:
+            report.findings.append(Finding("规则", f"小样本阈值 k = {k!r} 不是正整数。"))
+        else:
+            _check_departments(document["departments"], k, None, set("0123456789"), report)
+    except (KeyError, TypeError, ValueError) as exc:
+        report.findings.append(Finding("格式", f"CSV 公告缺少必要的行（{type(exc).__name__}: {exc}）。"))
+    return report, document

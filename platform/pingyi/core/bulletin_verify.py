@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from pingyi.core.bulletin_check import (
-    EXIT_MISMATCH,
     Report,
     parse_public_key,
     verify,
-    verify_file_signature,
+    verify_table,
 )
 from pingyi.core.errors import InvalidInput
 
@@ -30,12 +29,8 @@ def summary(document: Any) -> list[str]:
             f"回执码 {len(document.get('receipts') or [])} 个；部门 {len(deps)} 个，其中 {rated} 个有公布得分"]
 
 
-def render(report: Report, data: bytes) -> list[str]:
+def render(report: Report, document: Any) -> list[str]:
     """The verifier's output lines (the same for `pingyi verify-bulletin` and `platform/verify_bulletin.py`)."""
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        document = None
     lines = summary(document)
     if report.signature_valid:
         lines.append(f"签名有效：密钥 {report.key_id}")
@@ -59,14 +54,14 @@ def run(data: bytes, signature: bytes | None, key_text: str | None, receipt: str
     """Verify and render; (lines, exit status). Raises InvalidInput for an unreadable key or file (status 2)."""
     pinned = parse_public_key(key_text) if key_text is not None else None
     if csv:
-        if signature is None:
-            return ["不符：签名：没有签名文件。"], EXIT_MISMATCH
-        report = verify_file_signature(data, signature, pinned)
-        lines = [f"不符：{f}" for f in report.findings] or [
-            f"签名有效：密钥 {report.key_id}；CSV 文件与签名时逐字节一致（重新计算请核验 JSON 文件）。"]
-        return lines, report.exit_status
+        report, table = verify_table(data, signature, pinned, receipt)
+        return render(report, table), report.exit_status
     report = verify(data, signature, pinned, receipt)
-    return render(report, data), report.exit_status
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = None
+    return render(report, document), report.exit_status
 
 
 def check_files(file: str, key: str | None, sig: str | None, receipt: str | None) -> tuple[list[str], int]:

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(handler=cmd_export)
     p = sub.add_parser("verify-bulletin", help="check a bulletin file: signature, every score, grade and rank "
                                                "(exit 0 verified, 1 mismatch, 2 unreadable, 3 no --key given)")
-    p.add_argument("file", help="bulletin-YEAR-vN.json (a .csv gets its signature checked)")
+    p.add_argument("file", help="bulletin-YEAR-vN.json or .csv")
     p.add_argument("--key", help="the office's public key: a file (office-key.pub) or the key itself")
     p.add_argument("--sig", help="the signature file (default: FILE.sig)")
     p.add_argument("--receipt", help="your receipt code: check that it is listed")
