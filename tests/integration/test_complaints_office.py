@@ -277,3 +277,36 @@ def test_markup_in_a_complaint_or_a_reply_is_shown_as_text(sqlite_settings):
     with client_for(s, clock=CLOCK) as public:
         track = public.get(f"/complaints/track?code={code}").text
         assert "<img src=x" not in track and "&lt;img src=x" in track
+
+
+def test_a_refused_office_intake_keeps_what_the_clerk_typed(sqlite_settings):
+    """A clerk taking a phone complaint who makes a mistake gets a 400 with the message above the intake form and
+    every field as typed (the summary was read out by a caller: losing it loses the complaint); nothing is stored."""
+    s = sqlite_settings
+    _users(s)
+    summary = "来电：县市场监管局窗口<b>推诿</b>，" + "多次往返。" * 10
+    with client_for(s, clock=CLOCK) as staff:
+        login(staff, "inv", "password-1")
+        for typed, message in (
+                ({"channel": "letter", "department": "D05", "summary": summary, "received_on": "2026-03-11",
+                  "contact": CONTACT}, "受理日期"),  # tomorrow in the office
+                ({"channel": "letter", "department": "", "summary": summary, "received_on": "2026-03-09",
+                  "contact": CONTACT}, "请选择被投诉的部门"),
+                ({"channel": "visit", "department": "D05", "summary": summary, "received_on": "2026-03-09",
+                  "contact": "1" * 201}, "联系方式不超过")):
+            r = post_form(staff, "/office/complaints", "/office/complaints", typed)
+            assert r.status_code == 400, r.text[:300]
+            assert message in r.text, r.text[:2000]
+            form = r.text.split('id="intake"')[1]
+            assert "，多次往返。多次往返。" in form and "&lt;b&gt;推诿&lt;/b&gt;" in form  # kept, as text
+            assert f'value="{typed["contact"]}"' in form
+            assert f'<option value="{typed["channel"]}" selected>' in form
+            if typed["department"]:
+                assert f'<option value="{typed["department"]}" selected>' in form
+            assert f'value="{typed["received_on"]}"' in form
+        assert _at(s, lambda: Complaint.count()) == 0
+        ok = post_form(staff, "/office/complaints", "/office/complaints",
+                       {"channel": "phone", "department": "D05", "summary": summary, "received_on": "2026-03-09"})
+        assert ok.status_code in (200, 201), ok.text[:300]
+        assert CODE.search(ok.text)
+    assert _at(s, lambda: Complaint.count()) == 1

@@ -81,26 +81,41 @@ def _labels() -> dict[str, Any]:
             "default_reply": service.default_reply}
 
 
-@get("/office/complaints", guards=[requires("investigator")])
-async def office_complaints(request: Request) -> Template:
+async def _office_list(request: Request, status: int = 200, intake: dict[str, str] | None = None,
+                       intake_error: str | None = None) -> Template:
     f = _list_filter(request)
     calendar, today = _calendar(request), clock.today()
     page = await service.office_page(f, show_contact=_sees_contact(request), today=today, calendar=calendar,
                                      working_days=_working_days(request))
     unknown = calendar.unknown_years([today, *(r.due_on for r in page.items if r.due_on)])
-    return Template("complaints/office.html", context={
+    return Template("complaints/office.html", status_code=status, context={
         "page": page, "complaints": page.items, "f": f, "here": f.url(), "departments": await service.departments(),
-        "today": today, "unknown_years": unknown, "sees_contact": _sees_contact(request), **_labels()})
+        "today": today, "unknown_years": unknown, "sees_contact": _sees_contact(request),
+        "intake": intake, "intake_error": intake_error, **_labels()})
+
+
+@get("/office/complaints", guards=[requires("investigator")])
+async def office_complaints(request: Request) -> Template:
+    return await _office_list(request)
+
+
+INTAKE_FIELDS = ("channel", "department", "summary", "received_on", "contact")
 
 
 @post("/office/complaints", guards=[requires("investigator")])
 async def office_complaint_file(request: Request) -> Template:
+    """Staff intake of a phone / letter / visit complaint. A refusal (400) shows the list again with the message
+    above the intake form and everything typed kept in it; nothing is stored."""
     form = await request.form()
-    code = await service.file_complaint(str(form.get("department", "")), str(form.get("summary", "")),
-                                        channel=str(form.get("channel", "phone")), contact=str(form.get("contact", "")),
-                                        received_on=str(form.get("received_on", "")),
-                                        actor=current_user(request)["username"],
-                                        duplicate_days=request.app.state.settings.complaints.duplicate_days)
+    typed = {k: str(form.get(k, "")) for k in INTAKE_FIELDS}
+    try:
+        code = await service.file_complaint(typed["department"], typed["summary"],
+                                            channel=typed["channel"] or "phone", contact=typed["contact"],
+                                            received_on=typed["received_on"],
+                                            actor=current_user(request)["username"],
+                                            duplicate_days=request.app.state.settings.complaints.duplicate_days)
+    except InvalidInput as exc:
+        return await _office_list(request, 400, typed, exc.message)
     return Template("complaints/filed.html", context={"code": code, "office": True})
 
 
