@@ -86,7 +86,8 @@ def _rewrite(s, clock, annual: dict[str, Any], month: dict[str, Any], ids: tuple
 
 def _reword(monkeypatch: pytest.MonkeyPatch) -> None:
     """A wording fix in the one table, after both versions were published."""
-    monkeypatch.setitem(explain.TEMPLATES, "annual.sections", REWORDED + "有效评议 {sections} 份，总分 {sum}，均分 {mean}")
+    monkeypatch.setitem(explain.TEMPLATES, "annual.sections",
+                        REWORDED + "有效评议 {sections} 份，总分 {sum}，均分 {mean}")
     monkeypatch.setitem(explain.TEMPLATES, "monthly.deduct.entry",
                         lambda f: f"{REWORDED}扣分 {f['points']}：{f['reason']}")
     monkeypatch.setitem(explain.TEMPLATES, "monthly.poor",
@@ -120,7 +121,8 @@ def test_published_versions_store_steps_and_the_apis_carry_both_steps_and_lines(
     assert api["explanation"] == explain.lines(d01["explanation_steps"])
     assert api["explanation"][1] == "无属实投诉，不扣分"
     assert _item(month, "1.1")["explanation"][1].startswith(f"扣 2.00 分：{ENTRY}")
-    assert month["notes"] == ["较差窗口单位：连续第 1 个月，通报批评"] and month["note_steps"][0]["rule"] == "monthly.poor"
+    assert month["notes"] == ["较差窗口单位：连续第 1 个月，通报批评"]
+    assert month["note_steps"][0]["rule"] == "monthly.poor"
 
 
 def test_a_wording_fix_reaches_a_published_version_without_touching_its_stored_data_or_digest(
