@@ -13,6 +13,7 @@ line instead of failing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -34,6 +35,9 @@ class Step:
 
     def to_plain(self) -> dict[str, Any]:
         return {"rule": self.rule, "figures": {k: _plain_figure(v) for k, v in self.figures.items()}}
+
+    def __hash__(self) -> int:  # frozen results holding steps stay hashable (figures is a mapping)
+        return hash(json.dumps(self.to_plain(), sort_keys=True, ensure_ascii=False))
 
 
 def step(rule: str, **figures: Figure) -> Step:
@@ -176,8 +180,16 @@ def read_step(item: Step | str | Mapping[str, Any]) -> Step:
         return Step(TEXT, {"text": item})
     if isinstance(item, Mapping) and isinstance(item.get("rule"), str):
         figures = item.get("figures")
-        return Step(item["rule"], dict(figures) if isinstance(figures, Mapping) else {})
+        return Step(item["rule"], {k: _read_figure(v) for k, v in figures.items()} if isinstance(figures, Mapping)
+                    else {})
     return Step(TEXT, {"text": str(item)})
+
+
+def _read_figure(value: Any) -> Any:
+    """A stored figure as the core makes it: a list of records becomes a tuple of dicts (anything else as is)."""
+    if isinstance(value, list):
+        return tuple(dict(p) if isinstance(p, Mapping) else p for p in value)
+    return value
 
 
 def read(items: Iterable[Step | str | Mapping[str, Any]] | None) -> tuple[Step, ...]:

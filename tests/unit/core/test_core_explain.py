@@ -38,7 +38,9 @@ def test_the_same_lines_come_back_from_the_stored_json_form() -> None:
     """What a snapshot stores (canonical JSON, reloaded) renders the same as the live steps."""
     steps = _all_steps()
     stored = json.loads(canonical_json(steps))
+    assert explain.read(stored) == tuple(steps)
     assert explain.lines(stored) == [explain.render(s) for s in steps]
+    assert len({hash(s) for s in steps}) > 1 and hash(explain.read(stored)) == hash(tuple(steps))
 
 
 def test_every_rule_the_core_emits_has_a_template_and_the_scenarios_reach_every_template() -> None:
