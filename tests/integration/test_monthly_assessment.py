@@ -17,6 +17,7 @@ from pingyi.assessment.tables import MonthSnapshot, OnlineImport
 from pingyi.audit.tables import AuditEntry
 from pingyi.catalog import tabular
 from pingyi.complaints import service as complaints
+from pingyi.core import explain
 from pingyi.core.assessment import LADDER_LABELS
 from pingyi.core.errors import Conflict, InvalidInput, StateError
 from pingyi.ratings import repository as ratings_repo
@@ -128,7 +129,7 @@ def test_month_bounds_are_local_midnight_and_only_counted_ratings_count(any_sett
     assert stored["bad_refs"] == [inside]
     # participation 3/3 = 100 % > 80 % → +5; satisfaction 10 − 5 for the one 差评 → 5; item 1.6 = 10
     assert _item(_row(payload, "D01"), "1.6")["published"] == "10.00"
-    assert inside in " ".join(_item(_row(payload, "D01"), "1.6")["explanation"])
+    assert inside in " ".join(explain.lines(_item(_row(payload, "D01"), "1.6")["explanation_steps"]))
 
 
 def test_bad_rating_keys_follow_the_rule_even_when_the_stored_column_disagrees(any_settings):
@@ -179,7 +180,7 @@ def test_served_import_takes_precedence_and_complaints_of_the_month_count(any_se
     item = _item(_row(to_plain(result), "D02"), "1.6")
     # participation −5, satisfaction 10 − 10 (造成较坏影响) = 0 → floored at 0; the December decision is not counted
     assert item["published"] == "0.00"
-    text = " ".join(item["explanation"])
+    text = " ".join(explain.lines(item["explanation_steps"]))
     assert code in text and "W-D02=10" in text
     assert f"{code}（认定日期 2026-11-30，造成较坏影响，−10）" in text  # issue 10: each complaint with date and points
 

@@ -95,12 +95,13 @@ def _show(args: Any, settings: Settings) -> int:
         payload = await monthclose.latest_payload(month)
         if payload is not None:
             return {"source": "snapshot", "version": payload["version"], "digest": payload["digest"],
-                    "state": await service.state_name(month), "result": payload["result"]}
+                    "state": await service.state_name(month),
+                    "result": monthclose.rendered_result(payload["result"])}
         if not service.started(month):
             raise UsageError(f"{month} 尚未开始。")
         result, digest = await monthclose.preview(month, rubric)
         return {"source": "preview", "version": None, "digest": digest, "state": await service.state_name(month),
-                "result": to_plain(result)}
+                "result": monthclose.rendered_result(to_plain(result))}
 
     shown = run_db(settings, work)
     if args.format == "json":

@@ -17,6 +17,7 @@ from pingyi.audit import service as audit
 from pingyi.complaints import repository as complaints
 from pingyi.core import assessment as core
 from pingyi.core import audit as chain
+from pingyi.core import explain
 from pingyi.core.complaints import SERIOUS
 from pingyi.core.errors import Conflict, InvalidInput, NotFound, StateError
 from pingyi.core.rubric import Rubric
@@ -27,6 +28,7 @@ from pingyi.ratings.channels import CHANNEL_LABELS
 
 from . import repository, service
 from .schemas import (
+    ExplanationStep,
     LadderStep,
     MonthlyDocument,
     PublicCategory,
@@ -228,17 +230,31 @@ async def ladder_history(month: str, row: dict[str, Any]) -> list[LadderStep]:
     return list(reversed(steps))
 
 
+def rendered_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A month's stored (or previewed) result as read now: every item's `explanation`, every row's and the month's
+    `notes` rendered from their steps by the one table (core/explain.py); a version stored before explanations
+    became data keeps its stored lines, read as text steps. The stored payload and its digest are untouched."""
+    rows = [{**explain.attach(r, "note_steps", "notes"), "items": [explain.attach(i) for i in r.get("items", ())]}
+            for r in result.get("rows", ())]
+    return {**explain.attach(result, "note_steps", "notes"), "rows": rows}
+
+
+def _steps(value: list[dict[str, Any]]) -> list[ExplanationStep]:
+    return [ExplanationStep(rule=s["rule"], figures=s["figures"]) for s in value]
+
+
 def _public_row(r: dict[str, Any], history: list[LadderStep]) -> PublicRow:
     return PublicRow(
         rank=int(r["rank"]), code=r["code"], name=r["name"], total=r["published_total"],
         categories=[PublicCategory(key=c["key"], name=c["name"], max_points=int(c["max_points"]),
                                    points=c["published"]) for c in r["categories"]],
         items=[PublicItem(item_id=i["item_id"], name=i["name"], max_points=int(i["max_points"]),
-                          points=i["published"], explanation=list(i["explanation"])) for i in r["items"]],
+                          points=i["published"], explanation=list(i["explanation"]),
+                          explanation_steps=_steps(i["explanation_steps"])) for i in r["items"]],
         vetoed=bool(r["vetoed"]), veto_reason=r.get("veto_reason"), award=r.get("award"),
         award_label=core.AWARD_LABELS.get(r.get("award") or "", ""), ladder_run=int(r["ladder_run"]),
         ladder_step=int(r["ladder_step"]), ladder_label=str(r.get("ladder_label") or ""), ladder_history=history,
-        notes=list(r.get("notes") or ()))
+        notes=list(r["notes"]), note_steps=_steps(r["note_steps"]))
 
 
 async def monthly_document(month: str) -> MonthlyDocument:
@@ -247,7 +263,8 @@ async def monthly_document(month: str) -> MonthlyDocument:
     payload = await published_payload(month)
     if payload is None:
         raise NotFound(f"{month} 的月度考核结果尚未公布。")
-    rows = [_public_row(r, await ladder_history(month, r)) for r in payload["result"]["rows"]]
+    result = rendered_result(payload["result"])
+    rows = [_public_row(r, await ladder_history(month, r)) for r in result["rows"]]
     published = {p.snapshot_id: p for p in await repository.publications(month)}
     versions = [PublicVersion(version=s.version, digest=s.digest, reason=s.reason,
                               published_at=published[s.id].published_at.isoformat(timespec="seconds")
@@ -259,7 +276,7 @@ async def monthly_document(month: str) -> MonthlyDocument:
         published_at=payload["published_at"], audit_head=payload["publication_audit_head"],
         excellent_cutoff=str(cutoff) if cutoff is not None else None,
         excellent_bonus_yuan=int(core.EXCELLENT_BONUS_YUAN), rows=rows,
-        notes=list(payload["result"].get("notes") or ()), versions=versions)
+        notes=list(result["notes"]), note_steps=_steps(result["note_steps"]), versions=versions)
 
 
 async def published_months() -> list[str]:

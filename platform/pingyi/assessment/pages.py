@@ -39,11 +39,12 @@ async def office_context(month: str, department_code: str | None, rubric: Rubric
     publications = await repository.publications(month)
     if state_name == service.OPEN and service.started(month):
         result, digest = await monthclose.preview(month, rubric)
-        plain: dict[str, Any] = to_plain(result)
+        plain: dict[str, Any] = monthclose.rendered_result(to_plain(result))
         source = "preview"
     else:
         payload = await monthclose.latest_payload(month)
-        plain = payload["result"] if payload else {"rows": [], "notes": [], "excellent_cutoff": None}
+        plain = (monthclose.rendered_result(payload["result"]) if payload
+                 else {"rows": [], "notes": [], "excellent_cutoff": None})
         digest = payload["digest"] if payload else ""
         source = "snapshot" if payload else "none"
     row = next((r for r in plain["rows"] if dept and r["code"] == dept.code), None)

@@ -86,6 +86,18 @@ class MonthPublicationRecord(msgspec.Struct, frozen=True, kw_only=True):
 # ---------------------------------------------------------------- public JSON (/api/v1/monthly/…)
 
 
+Figure = str | int | None
+
+
+class ExplanationStep(msgspec.Struct, frozen=True, kw_only=True):
+    """One step of an explanation (core/explain.py): the rule applied and its figures — exact decimals as strings,
+    integers, or a list of small records (e.g. the complaints counted). A version stored before explanations became
+    data gives each of its lines as a step of rule "text" with the line in `figures.text`."""
+
+    rule: str
+    figures: dict[str, Figure | list[dict[str, Figure]]]
+
+
 class PublicCategory(msgspec.Struct, frozen=True, kw_only=True):
     key: str
     name: str
@@ -98,7 +110,8 @@ class PublicItem(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     max_points: int
     points: str
-    explanation: list[str]
+    explanation: list[str]  # the steps rendered
+    explanation_steps: list[ExplanationStep]
 
 
 class LadderStep(msgspec.Struct, frozen=True, kw_only=True):
@@ -126,7 +139,8 @@ class PublicRow(msgspec.Struct, frozen=True, kw_only=True):
     ladder_step: int
     ladder_label: str
     ladder_history: list[LadderStep]
-    notes: list[str]
+    notes: list[str]  # the note steps rendered
+    note_steps: list[ExplanationStep]
 
 
 class PublicVersion(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,7 +162,8 @@ class MonthlyDocument(msgspec.Struct, frozen=True, kw_only=True):
     excellent_cutoff: str | None
     excellent_bonus_yuan: int
     rows: list[PublicRow]
-    notes: list[str]
+    notes: list[str]  # the month's note steps rendered
+    note_steps: list[ExplanationStep]
     versions: list[PublicVersion]
 
 

@@ -31,6 +31,7 @@ from fractions import Fraction
 from typing import Final
 
 from pingyi.core.errors import InvalidInput
+from pingyi.core.explain import Step, lines, step
 from pingyi.core.rubric import BONUS, DEDUCT, RULE_ONLINE_PROCESSING, RULE_RATING_SATISFACTION, Rubric, RubricItem
 from pingyi.core.scoring import percent, round_half_up
 
@@ -177,7 +178,12 @@ class ItemScore:
     max_points: int
     points: Fraction
     published: Decimal
-    explanation: tuple[str, ...]
+    explanation_steps: tuple[Step, ...]
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """The steps rendered (core/explain.py)."""
+        return tuple(lines(self.explanation_steps))
 
 
 @dataclass(frozen=True)
@@ -204,7 +210,11 @@ class DepartmentAssessment:
     ladder_run: int  # consecutive 较差 months ending this month (0 when not 较差)
     ladder_step: int  # 0..3
     ladder_label: str
-    notes: tuple[str, ...]
+    note_steps: tuple[Step, ...]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(lines(self.note_steps))
 
 
 @dataclass(frozen=True)
@@ -213,7 +223,11 @@ class MonthAssessment:
     rows: tuple[DepartmentAssessment, ...]  # ranking order: published total descending, then code
     excellent_cutoff: Decimal | None  # the third eligible total (None: nobody eligible)
     highest_online_share: Fraction
-    notes: tuple[str, ...]
+    note_steps: tuple[Step, ...]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(lines(self.note_steps))
 
 
 # ---------------------------------------------------------------------------------------------- entries
@@ -254,25 +268,19 @@ def _fig(value: Fraction | int) -> str:
     return str(round_half_up(Fraction(value), PUBLISH_PLACES))
 
 
-def _entry_item(rubric: Rubric, item: RubricItem, entries: Sequence[Entry]) -> tuple[Fraction, tuple[str, ...]]:
+def _entry_item(rubric: Rubric, item: RubricItem, entries: Sequence[Entry]) -> tuple[Fraction, tuple[Step, ...]]:
     mine = [e for e in entries if e.item_id == item.id]
     total = sum((Fraction(e.points) for e in mine), Fraction(0))
-    if item.scoring == DEDUCT:
-        raw = item.max_points - total
-        head = f"满分 {item.max_points} 分"
-        lines = [f"扣 {_fig(Fraction(e.points))} 分：{e.reason}" + (f"（{e.ref}）" if e.ref else "") for e in mine]
-        if not mine:
-            lines = ["无扣分记录"]
-    else:
-        raw = total
-        head = f"从 0 分起，最高 {item.max_points} 分"
-        lines = [f"加 {_fig(Fraction(e.points))} 分：{e.reason}" + (f"（{e.ref}）" if e.ref else "") for e in mine]
-        if not mine:
-            lines = ["无加分记录"]
+    kind = "monthly.deduct" if item.scoring == DEDUCT else "monthly.bonus"
+    raw = item.max_points - total if item.scoring == DEDUCT else total
+    head = step(f"{kind}.head", max_points=item.max_points)
+    steps = [step(f"{kind}.entry", points=_fig(Fraction(e.points)), reason=e.reason, ref=e.ref) for e in mine]
+    if not mine:
+        steps = [step(f"{kind}.none")]
     points = _clamp(raw, 0, item.max_points)
-    clamped = "" if points == raw else f"（按 0–{item.max_points} 分取值，未取值前 {_fig(raw)}）"
-    tail = f"得分 {_fig(points)}{clamped}"
-    return points, (head, *lines, tail)
+    tail = (step("monthly.entry.score", points=_fig(points)) if points == raw else
+            step("monthly.entry.score_clamped", points=_fig(points), max_points=item.max_points, raw=_fig(raw)))
+    return points, (head, *steps, tail)
 
 
 def participation_part(counted: int, served: int) -> int:
@@ -288,69 +296,66 @@ def participation_part(counted: int, served: int) -> int:
 
 
 def _rating_item(item: RubricItem, dm: DepartmentMonth,
-                 channel_labels: Mapping[str, str]) -> tuple[Fraction, tuple[str, ...]]:
+                 channel_labels: Mapping[str, str]) -> tuple[Fraction, tuple[Step, ...]]:
     r = dm.ratings
     served = r.served
     part = participation_part(r.counted, served)
-    source = "办件量导入" if r.served_import is not None else "评价器叫号（服务开始）次数"
-    lines: list[str] = []
+    source = "import" if r.served_import is not None else "arm"
+    steps: list[Step] = []
     if served <= 0:
-        lines.append(f"参评率：当月无服务人次（{source}为 0），参评部分 0 分")
+        steps.append(step("monthly.rating.no_served", source=source))
     else:
-        band = "高于 80%" if part > 0 else ("低于 50%" if part < 0 else "在 50%–80% 之间")
-        signed = f"{part:+d}" if part else "0"
-        lines.append(f"参评率：计入评价 {r.counted} ÷ 服务人次 {served}（{source}）= {percent(r.counted, served, 2)}%，"
-                     f"{band}，参评部分 {signed} 分")
+        steps.append(step("monthly.rating.participation", counted=r.counted, served=served, source=source,
+                          rate=percent(r.counted, served, 2), part=part))
     if r.by_channel:
-        parts = [f"{channel_labels.get(ch, ch)} {n} 次（差评 {b}）" for ch, n, b in r.by_channel]
-        lines.append("其中 " + "、".join(parts))
+        steps.append(step("monthly.rating.channels", channels=tuple(
+            {"channel": ch, "label": channel_labels.get(ch, ch), "counted": n, "bad": b} for ch, n, b in r.by_channel)))
     general = sum(1 for c in dm.complaints if not c.serious)
     serious = sum(1 for c in dm.complaints if c.serious)
     satisfaction = SATISFACTION_BASE - PER_BAD_OR_COMPLAINT * (r.bad + general) - PER_SERIOUS_COMPLAINT * serious
-    lines.append(f"满意度：{SATISFACTION_BASE} − {PER_BAD_OR_COMPLAINT} × 差评 {r.bad} − "
-                 f"{PER_BAD_OR_COMPLAINT} × 属实投诉 {general} − "
-                 f"{PER_SERIOUS_COMPLAINT} × 造成较坏影响的属实投诉 {serious} = {satisfaction} 分")
+    steps.append(step("monthly.rating.satisfaction", base=SATISFACTION_BASE, per=PER_BAD_OR_COMPLAINT, bad=r.bad,
+                      general=general, per_serious=PER_SERIOUS_COMPLAINT, serious=serious, satisfaction=satisfaction))
     if r.bad_refs:
-        lines.append("计入的差评：" + "、".join(r.bad_refs))
+        steps.append(step("monthly.rating.bad_refs", refs=tuple({"ref": ref} for ref in r.bad_refs)))
     if dm.complaints:
-        refs = (f"{c.ref}（" + (f"认定日期 {c.decided_on}，" if c.decided_on else "")
-                + (f"造成较坏影响，−{PER_SERIOUS_COMPLAINT}" if c.serious else f"−{PER_BAD_OR_COMPLAINT}") + "）"
-                for c in dm.complaints)
-        lines.append("计入的投诉：" + "、".join(refs))
+        steps.append(step("monthly.rating.complaints", complaints=tuple(
+            {"ref": c.ref, "decided_on": c.decided_on, "serious": int(c.serious),
+             "points": PER_SERIOUS_COMPLAINT if c.serious else PER_BAD_OR_COMPLAINT} for c in dm.complaints)))
     if r.import_refs:
-        lines.append("使用的办件量导入行：" + "、".join(r.import_refs))
+        steps.append(step("monthly.rating.import_refs", refs=tuple({"ref": ref} for ref in r.import_refs)))
     raw = Fraction(part + satisfaction)
     points = _clamp(raw, 0, item.max_points)
-    lines.append(f"合计 {part + satisfaction} 分" + ("" if points == raw else f"，按 0–{item.max_points} 分取值")
-                 + f"，得分 {_fig(points)}")
-    return points, tuple(lines)
+    steps.append(step("monthly.rating.total", total=part + satisfaction, points=_fig(points)) if points == raw else
+                 step("monthly.rating.total_clamped", total=part + satisfaction, max_points=item.max_points,
+                      points=_fig(points)))
+    return points, tuple(steps)
 
 
-def _online_item(item: RubricItem, dm: DepartmentMonth, highest: Fraction) -> tuple[Fraction, tuple[str, ...]]:
+def _online_item(item: RubricItem, dm: DepartmentMonth, highest: Fraction) -> tuple[Fraction, tuple[Step, ...]]:
     facts = dm.online or OnlineFacts()
     share = facts.share
-    lines: list[str] = []
+    steps: list[Step] = []
     if dm.online is None:
-        lines.append("当月无网上办件数据：网办率按 0 计，无超时红牌")
+        steps.append(step("monthly.online.none"))
     else:
         rate = percent(share, 1, 2) if facts.processed > 0 else "0"
-        lines.append(f"网办率：网上办件 {facts.online} ÷ 办件总数 {facts.processed} = {rate}%")
+        steps.append(step("monthly.online.share", online=facts.online, processed=facts.processed, rate=rate))
     if highest == 0:
         online_part = Fraction(0)
-        lines.append("当月各单位最高网办率为 0，网办部分均为 0 分")
+        steps.append(step("monthly.online.highest_zero"))
     else:
         online_part = share / highest * ONLINE_PART_MAX
-        lines.append(f"网办部分：本单位网办率 ÷ 最高网办率 {percent(highest, 1, 2)}% × {ONLINE_PART_MAX} = "
-                     f"{_fig(online_part)} 分")
+        steps.append(step("monthly.online.part", highest=percent(highest, 1, 2), max_part=ONLINE_PART_MAX,
+                          part=_fig(online_part)))
     monitoring = max(0, MONITORING_BASE - PER_RED_CARD * facts.red_cards)
-    lines.append(f"监测部分：{MONITORING_BASE} − {PER_RED_CARD} × 超时红牌 {facts.red_cards}，不低于 0 = "
-                 f"{monitoring} 分")
+    steps.append(step("monthly.online.monitoring", base=MONITORING_BASE, per=PER_RED_CARD, red_cards=facts.red_cards,
+                      monitoring=monitoring))
     if facts.refs:
-        lines.append("使用的导入行：" + "、".join(facts.refs))
+        steps.append(step("monthly.online.refs", refs=tuple({"ref": ref} for ref in facts.refs)))
     raw = online_part + monitoring
     points = _clamp(raw, 0, item.max_points)
-    lines.append(f"得分 {_fig(points)}")
-    return points, tuple(lines)
+    steps.append(step("monthly.online.score", points=_fig(points)))
+    return points, tuple(steps)
 
 
 def _check_inputs(rubric: Rubric, month: str, departments: Sequence[DepartmentMonth]) -> None:
@@ -386,15 +391,15 @@ def score_department(rubric: Rubric, dm: DepartmentMonth, highest_online_share: 
         cat_sum = Fraction(0)
         for item in cat.items:
             if item.rule == RULE_RATING_SATISFACTION:
-                points, lines = _rating_item(item, dm, labels)
+                points, steps = _rating_item(item, dm, labels)
             elif item.rule == RULE_ONLINE_PROCESSING:
-                points, lines = _online_item(item, dm, highest_online_share)
+                points, steps = _online_item(item, dm, highest_online_share)
             elif item.scoring in (DEDUCT, BONUS):
-                points, lines = _entry_item(rubric, item, dm.entries)
+                points, steps = _entry_item(rubric, item, dm.entries)
             else:  # a computed item with a rule this code does not know: the rubric loader refuses it
                 raise InvalidInput(f"考核项 {item.id} 的计算规则 {item.rule!r} 未知。")
             items.append(ItemScore(item.id, item.name, item.max_points, points,
-                                   round_half_up(points, PUBLISH_PLACES), lines))
+                                   round_half_up(points, PUBLISH_PLACES), steps))
             cat_sum += points
         cat_points = _clamp(cat_sum, 0, cat.max_points)
         categories.append(CategoryScore(cat.key, cat.name, cat.max_points, cat_points,
@@ -446,30 +451,32 @@ def assess_month(rubric: Rubric, month: str, departments: Sequence[DepartmentMon
     would_be = {s[0].code for s in scored if cutoff_all is not None and s[4] >= cutoff_all}
     passed_over = [s[0] for s in scored if s[0].veto_reason is not None and s[0].code in would_be]
     substitutes = [s[0] for s in scored if s[0].code in excellent and s[0].code not in would_be]
-    month_notes: list[str] = []
-    # No substitute happens exactly when the third place was tied: enough 优秀 remain without the vetoed one.
-    sub_text = ("由 " + "、".join(f"{d.name}（{d.code}）" for d in substitutes) + " 依次递补" if substitutes
-                else "并列第三名的单位已足三名，无需递补")
+    month_notes: list[Step] = []
+    # No substitute happens exactly when the third place was tied: enough 优秀 remain without the vetoed one
+    # (the step's `substitutes` is then empty).
+    subs = tuple({"name": d.name, "code": d.code} for d in substitutes)
     for d in passed_over:
-        reason = (d.veto_reason or "").rstrip("。")
-        month_notes.append(f"{d.name}（{d.code}）本月被一票否决（{reason}），不能评为优秀窗口单位；{sub_text}。")
+        month_notes.append(step("monthly.veto_passed_over", name=d.name, code=d.code,
+                                reason=(d.veto_reason or "").rstrip("。"), substitutes=subs))
     if lowest is not None and not poor:
-        month_notes.append("本月最低总分已达到优秀窗口单位的分数线，不评较差窗口单位。")
+        month_notes.append(step("monthly.no_poor"))
 
     rows: list[DepartmentAssessment] = []
     for dm, items, cats, total, pub in scored:
         rank = 1 + sum(1 for p in published if p > pub)
         award = EXCELLENT if dm.code in excellent else (POOR if dm.code in poor else None)
-        notes: list[str] = []
+        notes: list[Step] = []
         if dm.veto_reason is not None:
-            notes.append(f"一票否决：{dm.veto_reason}（取消当月评先评优资格，名次与分数不变）")
+            notes.append(step("monthly.veto", reason=dm.veto_reason))
         if award == EXCELLENT:
-            notes.append(f"{AWARD_LABELS[EXCELLENT]}：窗口负责人奖励 {EXCELLENT_BONUS_YUAN} 元")
+            notes.append(step("monthly.excellent", award=EXCELLENT, award_label=AWARD_LABELS[EXCELLENT],
+                              bonus_yuan=EXCELLENT_BONUS_YUAN))
         run = runs.get(dm.code, 0) + 1 if award == POOR else 0
-        step = ladder_step(run)
-        label = LADDER_LABELS.get(step, "")
+        rung = ladder_step(run)
+        label = LADDER_LABELS.get(rung, "")
         if award == POOR:
-            notes.append(f"{AWARD_LABELS[POOR]}：连续第 {run} 个月，{label}")
+            notes.append(step("monthly.poor", award=POOR, award_label=AWARD_LABELS[POOR], run=run, ladder_step=rung,
+                              ladder_label=label))
         rows.append(DepartmentAssessment(dm.code, dm.name, items, cats, total, pub, rank, dm.veto_reason is not None,
-                                         dm.veto_reason, award, run, step, label, tuple(notes)))
+                                         dm.veto_reason, award, run, rung, label, tuple(notes)))
     return MonthAssessment(month, tuple(rows), cutoff, highest, tuple(month_notes))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TypedDict
 
 from pingyi.core.errors import InvalidInput
+from pingyi.core.explain import Step, lines, step
 
 DEFAULT_K = 5
 PENALTY_PER_SUBSTANTIATED = 20
@@ -110,17 +111,18 @@ def grade_for(published: Decimal) -> str:
     return UNSATISFIED
 
 
-def _display(value: Decimal) -> str:
-    """Human figure for explanations: no needless trailing zeros, a real minus sign."""
+def _figure(value: Decimal) -> str:
+    """An explanation's figure: no needless trailing zeros ("90", "-10", "85.666667"); the renderer shows a real
+    minus sign."""
     text = f"{value:f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return text.replace("-", "−")
+    return text
 
 
 def _exact_or_display(value: Fraction) -> str:
     """An exact figure when it has ≤ 6 decimals, otherwise the 6-place display copy (85.666667)."""
-    return _display(_half_up(value, DISPLAY_PLACES))
+    return _figure(_half_up(value, DISPLAY_PLACES))
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,12 @@ class DepartmentResult:
     rank: int | None
     small_cell: bool
     consequences: tuple[str, ...]
-    explanation: list[str] = field(default_factory=list)
+    explanation_steps: tuple[Step, ...] = ()
+
+    @property
+    def explanation(self) -> list[str]:
+        """The steps rendered (core/explain.py)."""
+        return lines(self.explanation_steps)
 
     @property
     def rated(self) -> bool:
@@ -195,7 +202,7 @@ class DepartmentResult:
             "small_cell": self.small_cell,
             "consequences": list(self.consequences),
             "consequence_labels": list(self.consequence_labels),
-            "explanation": list(self.explanation),
+            "explanation_steps": [s.to_plain() for s in self.explanation_steps],
         }
 
 
@@ -233,29 +240,30 @@ class _Scored(TypedDict):
     grade_label: str | None
     small_cell: bool
     consequences: tuple[str, ...]
-    explanation: list[str]
+    explanation_steps: list[Step]
 
 
-def _complaint_line(t: DepartmentTally) -> str:
-    """"计入的属实投诉：C-…（认定日期 2025-06-20）、…" in tracking-code order."""
-    return "计入的属实投诉：" + "、".join(f"{code}（认定日期 {on}）" for code, on in sorted(t.complaints))
+def _complaint_step(t: DepartmentTally) -> Step:
+    """The substantiated complaints counted, in tracking-code order."""
+    return step("annual.complaints", complaints=tuple({"code": code, "decided_on": on}
+                                                      for code, on in sorted(t.complaints)))
 
 
 def _score_one(t: DepartmentTally, k: int, penalty_per: int) -> _Scored:
     """Everything except the rank (which needs all departments)."""
     penalty = penalty_per * t.substantiated
-    lines: list[str] = []
+    steps: list[Step] = []
     if t.section_count == 0:
-        lines.append("无完整评议（没有企业评议该部门），未获评议：不计分、不定级、不排名。")
+        steps.append(step("annual.not_rated"))
         if t.substantiated:
-            lines.append(f"属实投诉 {t.substantiated} 件（照常列示）。")
+            steps.append(step("annual.not_rated.complaints", count=t.substantiated))
             if t.complaints:
-                lines.append(_complaint_line(t))
+                steps.append(_complaint_step(t))
         else:
-            lines.append("无属实投诉。")
+            steps.append(step("annual.not_rated.no_complaints"))
         return _Scored(raw=None, raw_exact=None, penalty=0, unfloored=None, unfloored_exact=None,
                        final=None, final_exact=None, published=None, grade=None, grade_label=None,
-                       small_cell=True, consequences=(), explanation=lines)
+                       small_cell=True, consequences=(), explanation_steps=steps)
 
     raw = Fraction(t.section_sum, t.section_count)
     unfloored = raw - penalty
@@ -264,27 +272,29 @@ def _score_one(t: DepartmentTally, k: int, penalty_per: int) -> _Scored:
     grade = grade_for(published)
     small_cell = t.section_count < k
 
-    lines.append(f"{t.section_count} 份完整评议，合计 {t.section_sum} 分，平均 {_exact_or_display(raw)} 分")
+    steps.append(step("annual.sections", sections=t.section_count, sum=t.section_sum, mean=_exact_or_display(raw)))
     if t.substantiated:
-        lines.append(f"属实投诉 {t.substantiated} 件 × {penalty_per} = −{penalty} 分")
+        steps.append(step("annual.penalty", count=t.substantiated, per=penalty_per, penalty=penalty))
         if t.complaints:
-            lines.append(_complaint_line(t))
-        if unfloored < 0:
-            lines.append(f"扣减后 {_exact_or_display(unfloored)} 分，不低于 0，计 0 分")
-        else:
-            lines.append(f"扣减后 {_exact_or_display(unfloored)} 分（不低于 0）")
+            steps.append(_complaint_step(t))
+        steps.append(step("annual.floored" if unfloored < 0 else "annual.after_penalty",
+                          unfloored=_exact_or_display(unfloored)))
     else:
-        lines.append("无属实投诉，不扣分")
-    lines.append(f"公布分 {published:f}（四舍五入保留两位小数），等级 {GRADE_LABELS[grade]}")
+        steps.append(step("annual.no_penalty"))
+    steps.append(step("annual.published", published=f"{published:f}", grade=grade, grade_label=GRADE_LABELS[grade]))
     if small_cell:
-        lines.append(f"完整评议少于 {k} 份：照常计分定级，但逐项明细和意见不向部门和公众提供（小样本保护）")
+        steps.append(step("annual.small_cell", k=k))
     return _Scored(
         raw=_half_up(raw, DISPLAY_PLACES), raw_exact=raw, penalty=penalty,
         unfloored=_half_up(unfloored, DISPLAY_PLACES), unfloored_exact=unfloored,
         final=_half_up(final, DISPLAY_PLACES), final_exact=final,
         published=published, grade=grade, grade_label=GRADE_LABELS[grade],
-        small_cell=small_cell, consequences=CONSEQUENCES_BY_GRADE[grade], explanation=lines,
+        small_cell=small_cell, consequences=CONSEQUENCES_BY_GRADE[grade], explanation_steps=steps,
     )
+
+
+def _frozen(s: _Scored) -> dict[str, Any]:
+    return {**s, "explanation_steps": tuple(s["explanation_steps"])}
 
 
 def score_campaign(
@@ -310,10 +320,10 @@ def score_campaign(
         if published != previous:
             rank, previous = position, published
         tied = shared[published] > 1
-        s["explanation"].append(f"排名第 {rank} 位" + ("（与同分部门并列，按部门代码先后列示）" if tied else ""))
+        s["explanation_steps"].append(step("annual.rank_tied" if tied else "annual.rank", rank=rank))
         results.append(DepartmentResult(t.code, t.name, t.section_count, t.section_sum,
-                                        substantiated=t.substantiated, rank=rank, **s))
+                                        substantiated=t.substantiated, rank=rank, **_frozen(s)))
     for t, s in unrated:
         results.append(DepartmentResult(t.code, t.name, t.section_count, t.section_sum,
-                                        substantiated=t.substantiated, rank=None, **s))
+                                        substantiated=t.substantiated, rank=None, **_frozen(s)))
     return results

@@ -37,7 +37,8 @@ def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
     payload = run_db(settings, work)
     if args.format == "json":
         keep = ("code", "name", "section_count", "raw", "substantiated", "penalty", "unfloored", "final",
-                "published", "grade", "grade_label", "status", "rank", "small_cell", "explanation")
+                "published", "grade", "grade_label", "status", "rank", "small_cell", "explanation",
+                "explanation_steps")
         print(json.dumps({"campaign": payload["campaign"], "turnout": payload["turnout"],
                           "results": [{k: r[k] for k in keep} for r in payload["results"]]},
                          ensure_ascii=False, indent=2))

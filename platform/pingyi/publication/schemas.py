@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
+from pingyi.assessment.schemas import ExplanationStep
+
 
 class CampaignInfo(msgspec.Struct, frozen=True, kw_only=True):
     year: int
@@ -60,7 +62,8 @@ class DepartmentResult(msgspec.Struct, frozen=True, kw_only=True):
     small_cell: bool
     consequences: list[str]
     consequence_labels: list[str]
-    explanation: list[str]
+    explanation: list[str]  # the steps rendered (core/explain.py)
+    explanation_steps: list[ExplanationStep]
     complaints: list[ComplaintRef]
     aspects: list[AspectShare] | None
 

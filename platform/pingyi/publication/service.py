@@ -16,7 +16,7 @@ from pingyi.audit import service as audit
 from pingyi.complaints import service as complaints_service
 from pingyi.core import audit as chain
 from pingyi.core import campaigns as lifecycle
-from pingyi.core import scoring
+from pingyi.core import explain, scoring
 from pingyi.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StateError
 from pingyi.core.snapshot import inputs_digest, to_plain
 from pingyi.db import write_transaction
@@ -75,12 +75,19 @@ def build_payload(inputs: dict[str, Any]) -> dict[str, Any]:
             "grade_counts": counts}
 
 
+def rendered(payload: dict[str, Any]) -> dict[str, Any]:
+    """A results payload as read now: each department's `explanation` rendered from its stored steps by the one
+    table (core/explain.py), or, for a version stored before explanations became data, its stored lines read as
+    text steps. The stored payload and its digest are untouched."""
+    return {**payload, "results": [explain.attach(r) for r in payload["results"]]}
+
+
 async def preview(year: int) -> dict[str, Any]:
     """The current figures of a campaign in any state, computed and returned, never stored: no snapshot, no
     audit entry. `empty` when no department has a section yet (a draft, or an open campaign before its first
     ballot)."""
     campaign = await evaluation.campaign_row(year)
-    payload = build_payload(to_plain(await compute_inputs(year)))
+    payload = rendered(build_payload(to_plain(await compute_inputs(year))))
     return {"payload": payload, "state": campaign["state"],
             "empty": not any(r["section_count"] for r in payload["results"]),
             "can_snapshot": lifecycle.allows_snapshot(campaign["state"]),
@@ -156,7 +163,7 @@ async def published_results(year: int) -> dict[str, Any]:
     pub = await repository.latest_publication(campaign["id"])
     if pub is None:
         raise NotFound(f"{year} 年度评议结果尚未公布。")
-    payload = await repository.snapshot_payload(pub.snapshot_id)
+    payload = rendered(await repository.snapshot_payload(pub.snapshot_id))
     return {**payload, "published_at": pub.published_at.isoformat(timespec="seconds"),
             "publication_audit_head": pub.audit_head}
 
