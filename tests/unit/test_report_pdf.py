@@ -37,7 +37,8 @@ def data(n: int) -> dict:
             "halls": {"maps": [{"code": "H1", "name": "测试大厅", "chart": "hours-H1", "total": 3,
                                 "grid": [[1] * 24] + [[0] * 24] * 6}], "without": ["空大厅"],
                       "timezone": "Asia/Shanghai"},
-            "symposia": [{"held_on": "2025-12-15", "place": "三楼会议室", "counts": {"主要领导出席": n - 1, "未出席": 1},
+            "symposia": [{"held_on": "2025-12-15", "place": "三楼会议室",
+                          "counts": {"主要领导出席": n - 1, "未出席": 1},
                           "missing": [{"name": "县测试局0", "label": "未出席", "attendee": "", "note": "外出"}],
                           "opinions": [{"name": "县测试局1", "texts": ["座谈会上的意见"]}], "withheld": []}],
             "key": {"key_id": "k1", "line": "pingyi-ed25519 " + "A" * 43 + "= k1"}}

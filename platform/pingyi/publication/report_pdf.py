@@ -2,9 +2,9 @@
 
 Built on render/pdf.py (fpdf2, CJK font subset embedded, fixed creation date): page numbers in the footer
 (「第 N 页 / 共 M 页」), a table of contents on page 2 (fpdf2's placeholder, filled in at output), the charts as vector
-paths (matplotlib SVG with the text as text in the embedded font, placed by fpdf2's SVG reader) and the office's public key printed
-so a reader can check the bulletin. CPU-bound: call from a worker thread. Figures are the snapshot's strings
-(already rounded half-up); nothing is formatted from a float here.
+paths (matplotlib SVG with the text as text in the embedded font, placed by fpdf2's SVG reader) and the office's
+public key printed so a reader can check the bulletin. CPU-bound: call from a worker thread. Figures are the
+snapshot's strings (already rounded half-up); nothing is formatted from a float here.
 """
 
 from __future__ import annotations

@@ -59,9 +59,9 @@ def test_hour_weekday_cells_in_the_office_time_zone() -> None:
     late = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)  # Wednesday 23:30 UTC = Thursday 2026-01-01 07:30 Shanghai
     sunday = datetime(2025, 6, 1, 16, 0, tzinfo=UTC)  # Sunday 16:00 UTC = Monday 00:00 Shanghai
     before = sunday - timedelta(seconds=1)  # Sunday 23:59:59 Shanghai
+    later = late + timedelta(minutes=20)
     grid = trends.hour_weekday_cells([(trends.bucket_of(late), 2), (trends.bucket_of(sunday), 1),
-                                      (trends.bucket_of(before), 4), (trends.bucket_of(late + timedelta(minutes=20)), 3)],
-                                     SHANGHAI)
+                                      (trends.bucket_of(before), 4), (trends.bucket_of(later), 3)], SHANGHAI)
     assert len(grid) == 7 and all(len(row) == 24 for row in grid)
     assert grid[3][7] == 2 + 3  # Thursday 07:00–08:00 (07:30 and 07:50), not Wednesday 23:00
     assert grid[2][23] == 0
