@@ -230,8 +230,10 @@ class ReportCache:
                     self._reports.popitem(last=False)
         return found
 
-    async def svgs(self, year: int, data_dir: Path, fonts: tuple[str, ...] | None = None) -> dict[str, bytes]:
-        report = await self.report(year, data_dir)
+    async def svgs(self, year: int, data_dir: Path, fonts: tuple[str, ...] | None = None,
+                   report: Report | None = None) -> dict[str, bytes]:
+        """The report's SVGs (`report`: the one the caller already looked up, saving the key's queries)."""
+        report = report or await self.report(year, data_dir)
         if report.svgs is None:
             async with report.lock:
                 if report.svgs is None:
@@ -242,8 +244,8 @@ class ReportCache:
     async def pdf(self, year: int, data_dir: Path, fonts: tuple[str, ...] | None = None) -> bytes:
         from .report_pdf import report_pdf
 
-        svgs = await self.svgs(year, data_dir, fonts)  # the web charts, drawn once, also serve the PDF
         report = await self.report(year, data_dir)
+        svgs = await self.svgs(year, data_dir, fonts, report)  # the web charts, drawn once, also serve the PDF
         if report.pdf is None:
             async with report.lock:
                 if report.pdf is None:

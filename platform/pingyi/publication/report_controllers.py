@@ -37,11 +37,12 @@ async def report_chart(state: State, year: int, name: str) -> Response:
     """One of the report's charts as SVG (text kept as text), e.g. `ranking.svg`, `trend-ratings.svg`,
     `hours-H01.svg` (a hall's hour × weekday map); another name answers 404 listing the report's charts."""
     cache = report.for_app(state)
-    names = report.chart_names((await cache.report(year, state.settings.data_dir)).data)  # 404 first: no such year
+    found = await cache.report(year, state.settings.data_dir)  # 404 first: no such year
+    names = report.chart_names(found.data)
     chart = name.removesuffix(".svg")
     if not name.endswith(".svg") or chart not in names:
         raise NotFound(f"没有名为“{name}”的图表；可用的有：{'、'.join(c + '.svg' for c in names)}。")
-    svgs = await cache.svgs(year, state.settings.data_dir, state.settings.fonts)
+    svgs = await cache.svgs(year, state.settings.data_dir, state.settings.fonts, found)
     return Response(svgs[chart], media_type=MEDIA_TYPES["svg"], headers=PUBLIC)
 
 
