@@ -87,6 +87,13 @@ def today() -> date:
     return local_now().date()
 
 
+def local_date(at: datetime) -> date:
+    """The office-time-zone date of an instant (a stored UTC timestamp shown as the office's date)."""
+    if at.tzinfo is None:
+        raise ValueError("local_date needs an aware datetime")
+    return at.astimezone(_CLOCK.zone).date()
+
+
 def today_in(clock: Clock, timezone: str) -> date:
     """Today's date in `timezone` on `clock` (for code that holds a clock and a zone of its own)."""
     return clock.now().astimezone(ZoneInfo(timezone)).date()

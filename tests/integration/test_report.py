@@ -54,8 +54,8 @@ def test_the_demo_report_page_charts_and_pdf(any_settings, tmp_path) -> None:
         page = client.get(f"/results/{YEAR}/report")
         assert page.status_code == 200, page.text
         html = page.text
-        for heading in ("一、评议概况", "二、评议结果排名", "三、图表", "四、意见和建议", "五、评议结果运用",
-                        "六、整改情况", "七、公告核验"):
+        for heading in ("一、评议概况", "二、评议结果排名", "三、图表", "四、意见和建议", "五、座谈会",
+                        "六、评议结果运用", "七、整改情况", "八、公告核验"):
             assert heading in html
         assert key_line in html  # the office's public key, the same line as the published key file
         turnout = results["turnout"]
@@ -67,13 +67,19 @@ def test_the_demo_report_page_charts_and_pdf(any_settings, tmp_path) -> None:
         for label, n in results["grade_counts"].items():
             assert f"<tr><td>{label}</td><td class=\"num\">{n}</td></tr>" in html
         assert "县财政局" in html and "整改" in html  # the demo's rectification task for its 不满意 department
-        for name in report.CHART_NAMES:
+        names = [*report.CHART_NAMES, "hours-H01"]  # the demo's one hall has terminal ratings in 2025
+        assert re.findall(r"/report/charts/([\w-]+)\.svg", html) == ["grades", "ranking", "aspects", "complaints",
+                                                                      "trend-assessment", "trend-ratings", "hours-H01"]
+        for name in names:
             chart = client.get(f"/results/{YEAR}/report/charts/{name}.svg")
             assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
             assert b"<svg" in chart.content
             assert f"/results/{YEAR}/report/charts/{name}.svg" in html
         missing = client.get(f"/results/{YEAR}/report/charts/secret.svg")
         assert missing.status_code == 404 and "没有名为" in missing.text
+        assert "可用的有：" + "、".join(f"{n}.svg" for n in names) in missing.text  # the valid names, listed
+        assert client.get(f"/results/{YEAR}/report/charts/hours-H99.svg").status_code == 404  # no such hall
+        assert client.get(f"/results/{YEAR}/report/charts/ranking.png").status_code == 404
         assert client.get("/results/1999/report").status_code == 404
         big = "99999999999999999999"  # beyond PostgreSQL's integers: a 4xx, never a 500
         for path in (f"/results/{big}/report", f"/results/{big}/report.pdf",
@@ -90,7 +96,7 @@ def test_the_demo_report_page_charts_and_pdf(any_settings, tmp_path) -> None:
         cjk = next(line for line in fonts.splitlines() if "WenQuanYi" in line or "Noto" in line).split()
         assert cjk[-5:-2] == ["yes", "yes", "yes"]  # embedded, subset, with a ToUnicode map
         assert "综合评议报告" in text and re.search(r"目\s+录", text)
-        for heading in ("一、评议概况", "三、图表", "六、整改情况", "七、公告核验"):
+        for heading in ("一、评议概况", "三、图表", "五、座谈会", "七、整改情况", "八、公告核验"):
             assert text.count(heading) >= 2  # in the contents and as a heading
         for n in range(1, pages + 1):
             assert f"第 {n} 页 / 共 {pages} 页" in text

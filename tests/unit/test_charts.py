@@ -185,3 +185,36 @@ def test_heat_map_is_vector_for_the_pdf_and_pdf_svg_swaps_only_the_font_family()
     assert b"font-family: cjk" in pdf and b"Noto Sans CJK SC" not in pdf
     assert svg_texts(pdf) == svg_texts(web)
     assert "50.0" in svg_texts(web) and "94.0" in svg_texts(web)  # each cell carries its figure (one place)
+
+
+TREND = [None] * 8 + [("90.25", "99.50", "80.00"), ("88.10", "97.00", "79.35"), None, ("91.00", "99.00", "82.50")]
+
+
+def test_monthly_trend_labels_the_published_strings_and_leaves_gaps():
+    data = render(charts.monthly_trend, TREND)
+    texts = svg_texts(data)
+    assert [t for t in texts if t[:1].isdigit() and "." in t] == ["90.25", "88.10", "91.00"]  # the means as given
+    assert all(f"{m}月" in texts for m in range(1, 13)) and "平均" in texts and "最高" in texts
+    assert b"<image" not in data
+    single = render(charts.monthly_trend, [None] * 11 + [("80.00", "81.00", "79.00")])  # one point still renders
+    assert "80.00" in svg_texts(single)
+    assert render(charts.monthly_trend, TREND) == data
+
+
+def test_rating_trend_with_gaps_and_a_month_with_nothing_served():
+    points = [None] * 9 + [("83.2", "3.1"), None, (None, None)]
+    texts = svg_texts(render(charts.rating_trend, points))
+    assert "83.2%" in texts and "3.1%" in texts
+    assert not any(t in texts for t in ("0%", "0.0%"))  # a gap or nothing served is never drawn as a zero
+    assert "参评率（%）" in texts and "差评占比（%）" in texts
+
+
+def test_hour_weekday_heatmap_is_vector_with_counts_as_text():
+    grid = [[0] * 24 for _ in range(7)]
+    grid[0][9], grid[4][16], grid[6][20] = 12, 3, 1  # Monday 9h, Friday 16h, Sunday 20h (outside 8–17: widened)
+    web = render(charts.hour_weekday_heatmap, grid, "县政务服务中心")
+    texts = svg_texts(web)
+    assert b"<image" not in web  # a mesh: vector in the PDF
+    assert {"12", "3", "1"} <= set(texts)  # each non-empty cell carries its count
+    assert "周一" in texts and "周日" in texts and "8时" in texts and "20时" in texts and "21时" not in texts
+    assert "县政务服务中心" in texts

@@ -28,7 +28,19 @@ def data(n: int) -> dict:
             "turnout": {"cards_issued": 80, "cards_used": 61, "ballots": 61, "used_share": "76.3"},
             "grade_counts": {"满意": n, "基本满意": 0, "不满意": 0}, "department_count": n, "ranking": ranking,
             "opinions": [{"code": r["code"], "name": r["name"], "texts": ["窗口人员热情"]} for r in ranking],
-            "withheld": [], "consequences": [], "tasks": [], "task_states": {},
+            "withheld": [], "consequences": [], "tasks": [], "task_states": {}, "published_on": "2026-01-10",
+            "trend": {"months": [{"month": "2025-03", "departments": n, "mean": "90.25", "highest": "99.50",
+                                  "lowest": "80.00", "counted": 7, "served": 8, "bad": 1, "participation": "87.5",
+                                  "bad_share": "14.3"}],
+                      "assessment": [None, None, ("90.25", "99.50", "80.00")] + [None] * 9,
+                      "ratings": [None, None, ("87.5", "14.3")] + [None] * 9},
+            "halls": {"maps": [{"code": "H1", "name": "测试大厅", "chart": "hours-H1", "total": 3,
+                                "grid": [[1] * 24] + [[0] * 24] * 6}], "without": ["空大厅"],
+                      "timezone": "Asia/Shanghai"},
+            "symposia": [{"held_on": "2025-12-15", "place": "三楼会议室",
+                          "counts": {"主要领导出席": n - 1, "未出席": 1},
+                          "missing": [{"name": "县测试局0", "label": "未出席", "attendee": "", "note": "外出"}],
+                          "opinions": [{"name": "县测试局1", "texts": ["座谈会上的意见"]}], "withheld": []}],
             "key": {"key_id": "k1", "line": "pingyi-ed25519 " + "A" * 43 + "= k1"}}
 
 
@@ -46,3 +58,5 @@ def test_report_pdf_builds_with_contents_over_several_pages(n: int, tmp_path: Pa
     for page in range(1, pages + 1):
         assert f"第{page}页/共{pages}页" in flat
     assert f"县测试局{n - 1}" in text and "回收率 76.3%" in text
+    assert "2025-03" in text and "87.5%" in text and "90.25" in text  # the trend's figures, the strings as given
+    assert "五、座谈会" in text and "三楼会议室" in text and "测试大厅" in text and "空大厅" in text

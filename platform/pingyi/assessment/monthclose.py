@@ -279,5 +279,16 @@ async def monthly_document(month: str) -> MonthlyDocument:
         notes=list(result["notes"]), note_steps=_steps(result["note_steps"]), versions=versions)
 
 
+async def year_publications(year: int) -> list[tuple[str, int, int]]:
+    """(month, publication id, snapshot id) of each published month of `year`, newest publication of each: what
+    identifies the year's public monthly figures (a correction published anew is a new publication id)."""
+    return [(p.month, p.id, p.snapshot_id) for p in await repository.year_publications(year)]
+
+
+async def published_snapshot(snapshot_id: int) -> dict[str, Any]:
+    """A published month's snapshot payload by id (the caller took the id from `year_publications`)."""
+    return await repository.snapshot_payload(snapshot_id)
+
+
 async def published_months() -> list[str]:
     return await repository.published_months()

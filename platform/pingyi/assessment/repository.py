@@ -179,6 +179,14 @@ async def publications(month: str) -> list[MonthPublicationRecord]:
     return [_publication(r) for r in rows]
 
 
+async def year_publications(year: int) -> list[MonthPublicationRecord]:
+    """The newest publication of each published month of `year`, in month order (one small query)."""
+    rows = await MonthPublication.select().where(MonthPublication.month.like(f"{year:04d}-%"))\
+        .order_by(MonthPublication.id)
+    newest = {r["month"]: r for r in rows}  # ascending ids: the last one of a month is its newest
+    return [_publication(newest[m]) for m in sorted(newest)]
+
+
 async def insert_publication(snapshot_id: int, month: str, version: int, actor: str, audit_head: str) -> None:
     await MonthPublication(snapshot=snapshot_id, month=month, version=version, published_by=actor,
                            audit_head=audit_head, published_at=clock.now()).save()

@@ -135,6 +135,9 @@ async def load_demo(settings: Settings) -> list[str]:
                                      public_reply=f"经调取录像核实，您反映的问题属实，已责成{dept.name}整改。")
         lines.append(await load_symposium(last_year, departments))
         lines.append(await load_liaison_complaints(last_year, departments[0]))
+        from .demo_year import load_year_months
+
+        lines.extend(await load_year_months(settings, last_year))  # the report's monthly trends and hall maps
         await evaluation.change_state(last_year, "close", actor="demo")
         snap = await publication.compute_snapshot(last_year, actor="demo")
         await publication.publish(last_year, snap["version"], actor="demo")

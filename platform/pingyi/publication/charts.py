@@ -201,6 +201,126 @@ def complaints_per_department(rows: list[tuple[str, int]], title: str = "各部�
         return _save(fig, fmt)
 
 
+MONTH_LABELS = tuple(f"{m}月" for m in range(1, 13))
+
+
+def monthly_trend(points: list[tuple[str, str, str] | None], title: str = "月度考核总分走势（全县）",
+                  fmt: str = "svg", fonts: tuple[str, ...] | None = None) -> bytes:
+    """Lines over the 12 months: county mean, highest and lowest published total of the monthly assessment.
+
+    ``points[i]`` is month i+1's ``(mean, highest, lowest)`` as published strings, or None for a month without a
+    published version: a gap in the lines (never a zero). The mean's value is written at each point as its string.
+    """
+    import numpy as np
+
+    series = (("最高", 1, "#2e7d32", "^"), ("平均", 0, "#1565c0", "o"), ("最低", 2, "#c62828", "v"))
+    with _drawing(fonts, fmt):
+        fig, ax = _figure(height=3.6)
+        xs = np.arange(1, 13)
+        for label, pos, colour, marker in series:
+            ys = np.array([float(Decimal(p[pos])) if p is not None else np.nan for p in points])
+            ax.plot(xs, ys, color=colour, marker=marker, markersize=5, linewidth=1.6, label=label)
+        for x, p in zip(xs, points, strict=True):
+            if p is not None:
+                ax.text(x, float(Decimal(p[0])), p[0], ha="center", va="bottom", fontsize=7, color="#1565c0")
+        published = [p for p in points if p is not None]
+        low = min((float(Decimal(p[2])) for p in published), default=60.0)
+        high = max((float(Decimal(p[1])) for p in published), default=100.0)
+        ax.set_ylim(max(0.0, low - 8), high + 6)
+        _month_axis(ax, points)
+        ax.set_ylabel("公布总分（分）")
+        ax.legend(loc="lower right", fontsize=8, ncol=3, framealpha=0.9)
+        ax.set_title(title, fontsize=12)
+        _despine(ax)
+        return _save(fig, fmt)
+
+
+def rating_trend(points: list[tuple[str | None, str | None] | None], title: str = "好差评参评率与差评占比（全县）",
+                 fmt: str = "svg", fonts: tuple[str, ...] | None = None) -> bytes:
+    """Two panels over the 12 months: 好差评 participation (counted ÷ served, %) and 差评 share (差评 ÷ counted, %).
+
+    ``points[i]`` is month i+1's ``(participation, bad share)`` as percent strings (None: no divisor that month),
+    or None for a month without a published version: a gap. Each point is labelled with its string.
+    """
+    import numpy as np
+
+    with _drawing(fonts, fmt):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(WIDTH_IN, 4.8), dpi=DPI, layout="constrained")
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        xs = np.arange(1, 13)
+        for ax, pos, label, colour in ((top, 0, "参评率（%）", "#1565c0"), (bottom, 1, "差评占比（%）", "#c62828")):
+            values = [p[pos] if p is not None else None for p in points]
+            ys = np.array([float(Decimal(v)) if v is not None else np.nan for v in values])
+            ax.plot(xs, ys, color=colour, marker="o", markersize=5, linewidth=1.6)
+            for x, v in zip(xs, values, strict=True):
+                if v is not None:
+                    ax.text(x, float(Decimal(v)), f"{v}%", ha="center", va="bottom", fontsize=7, color=colour)
+            known = [float(Decimal(v)) for v in values if v is not None]
+            ax.set_ylim(0, max(known + [10.0]) * 1.25)
+            ax.set_ylabel(label, fontsize=9)
+            ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
+            ax.set_axisbelow(True)
+            _despine(ax)
+        _month_axis(bottom, points)
+        top.set_title(title, fontsize=12)
+        return _save(fig, fmt)
+
+
+def hour_weekday_heatmap(grid: list[list[int]], title: str, fmt: str = "svg",
+                         fonts: tuple[str, ...] | None = None) -> bytes:
+    """Heat map of counts: one row per weekday (周一 … 周日), one column per hour of the day (office time zone).
+
+    ``grid`` is 7 × 24 (core.trends.hour_weekday_cells). The columns shown are the hours with any count, widened to
+    at least 08–18 (an office day); each non-zero cell carries its count as text. A mesh (vector), as the aspect map.
+    """
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    from pingyi.core.trends import WEEKDAYS
+
+    used = [h for h in range(24) if any(row[h] for row in grid)]
+    first, last = min(used + [8]), max(used + [17])
+    hours = list(range(first, last + 1))
+    with _drawing(fonts, fmt):
+        fig, ax = _figure(height=3.4, width=max(6.0, 1.6 + 0.5 * len(hours)))
+        values = np.array([[row[h] for h in hours] for row in grid], dtype=float)
+        top = max(1.0, float(values.max()) if values.size else 1.0)
+        image = ax.pcolormesh(np.arange(len(hours) + 1) - 0.5, np.arange(len(WEEKDAYS) + 1) - 0.5, values,
+                              cmap=colormaps["Blues"], norm=Normalize(vmin=0, vmax=top), edgecolors="white",
+                              linewidth=0.5)
+        ax.set_xlim(-0.5, len(hours) - 0.5)
+        ax.set_ylim(len(WEEKDAYS) - 0.5, -0.5)
+        for i, row in enumerate(grid):
+            for j, h in enumerate(hours):
+                if row[h]:
+                    ax.text(j, i, str(row[h]), ha="center", va="center", fontsize=7,
+                            color="white" if row[h] > top * 0.6 else "#212121")
+        ax.set_xticks(range(len(hours)), [f"{h}时" for h in hours], fontsize=8)
+        ax.set_yticks(range(len(WEEKDAYS)), list(WEEKDAYS), fontsize=9)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+        if bar.solids is not None:
+            bar.solids.set_rasterized(False)
+        bar.set_label("计入评价（次）", fontsize=9)
+        bar.ax.tick_params(labelsize=8)
+        ax.set_title(title, fontsize=12)
+        return _save(fig, fmt)
+
+
+def _month_axis(ax, points: list) -> None:  # type: ignore[type-arg]
+    """1月 … 12月 on the x axis; months without a published version greyed (a gap, not a zero)."""
+    ax.set_xlim(0.5, 12.5)
+    ax.set_xticks(range(1, 13), list(MONTH_LABELS), fontsize=8)
+    for tick, p in zip(ax.get_xticklabels(), points, strict=True):
+        if p is None:
+            tick.set_color("#9e9e9e")
+
+
 # --------------------------------------------------------------------------------------------- helpers
 
 

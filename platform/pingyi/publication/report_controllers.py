@@ -29,16 +29,20 @@ PUBLIC = {"Cache-Control": "public, max-age=300"}
 @get("/results/{year:int}/report")
 async def report_page(state: State, year: int) -> Template:
     cached = await report.for_app(state).report(year, state.settings.data_dir)
-    return Template("publication/report.html", context={"d": cached.data, "charts": report.CHART_NAMES})
+    return Template("publication/report.html", context={"d": cached.data, "charts": report.chart_names(cached.data)})
 
 
 @get("/results/{year:int}/report/charts/{name:str}")
 async def report_chart(state: State, year: int, name: str) -> Response:
-    """One of the report's charts as SVG (text kept as text), e.g. `ranking.svg`."""
+    """One of the report's charts as SVG (text kept as text), e.g. `ranking.svg`, `trend-ratings.svg`,
+    `hours-H01.svg` (a hall's hour × weekday map); another name answers 404 listing the report's charts."""
+    cache = report.for_app(state)
+    found = await cache.report(year, state.settings.data_dir)  # 404 first: no such year
+    names = report.chart_names(found.data)
     chart = name.removesuffix(".svg")
-    if not name.endswith(".svg") or chart not in report.CHART_NAMES:
-        raise NotFound(f"没有名为“{name}”的图表；可用的有：{'、'.join(c + '.svg' for c in report.CHART_NAMES)}。")
-    svgs = await report.for_app(state).svgs(year, state.settings.data_dir, state.settings.fonts)
+    if not name.endswith(".svg") or chart not in names:
+        raise NotFound(f"没有名为“{name}”的图表；可用的有：{'、'.join(c + '.svg' for c in names)}。")
+    svgs = await cache.svgs(year, state.settings.data_dir, state.settings.fonts, found)
     return Response(svgs[chart], media_type=MEDIA_TYPES["svg"], headers=PUBLIC)
 
 

@@ -2,9 +2,9 @@
 
 Built on render/pdf.py (fpdf2, CJK font subset embedded, fixed creation date): page numbers in the footer
 (「第 N 页 / 共 M 页」), a table of contents on page 2 (fpdf2's placeholder, filled in at output), the charts as vector
-paths (matplotlib SVG with the text as outlines, placed by fpdf2's SVG reader) and the office's public key printed
-so a reader can check the bulletin. CPU-bound: call from a worker thread. Figures are the snapshot's strings
-(already rounded half-up); nothing is formatted from a float here.
+paths (matplotlib SVG with the text as text in the embedded font, placed by fpdf2's SVG reader) and the office's
+public key printed so a reader can check the bulletin. CPU-bound: call from a worker thread. Figures are the
+snapshot's strings (already rounded half-up); nothing is formatted from a float here.
 """
 
 from __future__ import annotations
@@ -138,13 +138,19 @@ def _all_text(data: dict[str, Any]) -> str:
     parts += [t for o in data["opinions"] for t in o["texts"]]
     parts += [str(v) for t in data["tasks"] for v in t.values()]
     parts += [a["name"] for r in data["ranking"] for a in (r["aspects"] or [])]
-    return "".join(parts) + "综合评议报告目录第页共概况名次部门得分等次有效份属实投诉意见建议整改情况后果公钥核验"
+    parts += [m["name"] for m in data["halls"]["maps"]] + data["halls"]["without"]
+    for m in data["symposia"]:
+        parts += [m["place"], *m["counts"], *(v for a in m["missing"] for v in a.values())]
+        parts += [t for o in m["opinions"] for t in o["texts"]]
+    return "".join(parts) + ("综合评议报告目录第页共概况名次部门得分等次有效份属实投诉意见建议整改情况后果公钥核验"
+                             "座谈会出席地点时间月度考核走势平均最高最低参评率差评占比周一二三四五六日时段大厅次")
 
 
 def report_pdf(data: dict[str, Any], fonts: tuple[str, ...] | None = None,
                vectors: dict[str, bytes] | None = None) -> bytes:
-    """The comprehensive report: cover, contents, summary, ranking, charts, opinions, consequences, rectification,
-    how to check the bulletin (with the office's public key)."""
+    """The comprehensive report: cover, contents, summary, ranking, charts (with the monthly trends and the halls'
+    hour × weekday maps), opinions, the symposium, consequences, rectification, how to check the bulletin (with the
+    office's public key)."""
     from .report import draw_charts
 
     title = f"{data['title']} 综合评议报告"
@@ -153,11 +159,13 @@ def report_pdf(data: dict[str, Any], fonts: tuple[str, ...] | None = None,
     doc.add_page()
     render.text_at(doc, doc.w / 2, 80, data["title"], size=20, rgb=(20, 50, 90))
     render.text_at(doc, doc.w / 2, 96, "综合评议报告", size=26, rgb=(20, 50, 90))
-    render.text_at(doc, doc.w / 2, 130, f"第 {data['version']} 版 · 公布于 {data['published_at'][:10]}", size=12)
+    render.text_at(doc, doc.w / 2, 130, f"第 {data['version']} 版 · 公布于 {data['published_on']}", size=12)
     render.text_at(doc, doc.w / 2, 140, f"参评部门 {data['department_count']} 个", size=12)
     render.text_at(doc, doc.w / 2, 250, f"sha256 {data['digest'][:32]}", size=8, family=render.MONO, gray=90)
     doc.add_page()
-    doc.toc_pages = _toc_pages(10 + len(data["opinions"]))  # 7 sections, 3 charts, one per department's opinions
+    # 8 sections, 6 chart headings (3 + 2 trends + the hall maps' heading), one per department's opinions, one per
+    # symposium
+    doc.toc_pages = _toc_pages(14 + len(data["opinions"]) + len(data["symposia"]))
     doc.toc_start = doc.page
     doc.insert_toc_placeholder(_toc, pages=doc.toc_pages)  # the next page follows it
     _heading(doc, "一、评议概况")
@@ -181,6 +189,28 @@ def report_pdf(data: dict[str, Any], fonts: tuple[str, ...] | None = None,
     _chart(doc, figures["ranking"], heading="得分排名")
     _chart(doc, figures["aspects"], heading="分方面得分率")
     _chart(doc, figures["complaints"], heading="属实投诉")
+    trend = data["trend"]
+    _chart(doc, figures["trend-assessment"], heading="月度考核走势")
+    _para(doc, f"{data['year']} 年各月已公布的月度窗口考核：全县平均、最高、最低总分。未公布的月份为空缺，不按零计"
+               + ("（本年度尚无已公布的月份）。" if not trend["months"] else "。"), 9, 90)
+    _chart(doc, figures["trend-ratings"], heading="好差评走势")
+    _para(doc, "参评率 = 计入评价 ÷ 服务人次（与月度考核 1.6 项同一口径，取自各月公布的考核数据），"
+               "差评占比 = 计入差评 ÷ 计入评价。", 9, 90)
+    if trend["months"]:
+        _table(doc, ["月份", "平均总分", "最高", "最低", "计入评价", "服务人次", "参评率", "差评占比"],
+               [[m["month"], m["mean"], m["highest"], m["lowest"], str(m["counted"]), str(m["served"]),
+                 f"{m['participation']}%" if m["participation"] is not None else "—",
+                 f"{m['bad_share']}%" if m["bad_share"] is not None else "—"] for m in trend["months"]],
+               (20, 22, 20, 20, 22, 22, 24, 24), ("LEFT", *("RIGHT",) * 7))
+    halls = data["halls"]
+    _heading(doc, "评价器评价时段", 1)
+    _para(doc, f"{data['year']} 年计入的评价器评价（不含扫码评价），按办公地时区（{halls['timezone']}）的星期和钟点"
+               "统计，每个大厅一张图。" + (f"本年度无评价器评价的大厅：{'、'.join(halls['without'])}。"
+                                          if halls["without"] else ""), 9, 90)
+    if not halls["maps"]:
+        _para(doc, "本年度无评价器评价。")
+    for m in halls["maps"]:
+        _chart(doc, figures[m["chart"]])
 
     _heading(doc, "四、意见和建议")
     if data["withheld"]:
@@ -192,7 +222,28 @@ def report_pdf(data: dict[str, Any], fonts: tuple[str, ...] | None = None,
         for i, text in enumerate(o["texts"], 1):
             _para(doc, f"{i}. {text}", 9.5)
 
-    _heading(doc, "五、评议结果运用")
+    _heading(doc, "五、座谈会")
+    if not data["symposia"]:
+        _para(doc, "本年度未登记座谈会。")
+    for m in data["symposia"]:
+        _heading(doc, f"{m['held_on']} 座谈会", 1)
+        _para(doc, f"时间 {m['held_on']}，地点 {m['place']}。出席情况："
+                   + "，".join(f"{label} {n} 个部门" for label, n in m["counts"].items()) + "。")
+        if m["missing"]:
+            _para(doc, "主要领导未出席的部门：")
+            _table(doc, ["部门", "出席情况", "出席人", "说明"],
+                   [[a["name"], a["label"], a["attendee"] or "—", a["note"] or "—"] for a in m["missing"]],
+                   (50, 30, 44, 50))
+        else:
+            _para(doc, "各部门主要领导均出席。")
+        if m["withheld"]:
+            _para(doc, f"以下部门有效评议少于 {data['k']} 份，座谈会意见不予公开：{'、'.join(m['withheld'])}。", 9, 90)
+        for o in m["opinions"]:
+            _para(doc, o["name"], 10)
+            for i, text in enumerate(o["texts"], 1):
+                _para(doc, f"{i}. {text}", 9.5)
+
+    _heading(doc, "六、评议结果运用")
     if data["consequences"]:
         _table(doc, ["部门", "得分", "等次", "结果运用"],
                [[c["name"], c["published"] or "—", c["status_label"], "；".join(c["labels"])]
@@ -200,7 +251,7 @@ def report_pdf(data: dict[str, Any], fonts: tuple[str, ...] | None = None,
     else:
         _para(doc, "本年度无须运用评议结果的部门。")
 
-    _heading(doc, "六、整改情况")
+    _heading(doc, "七、整改情况")
     if data["tasks"]:
         _para(doc, "整改任务 " + "，".join(f"{state} {n} 件" for state, n in data["task_states"].items()) + "。")
         _table(doc, ["部门", "来源", "原因", "期限", "状态"],
@@ -210,7 +261,7 @@ def report_pdf(data: dict[str, Any], fonts: tuple[str, ...] | None = None,
     else:
         _para(doc, "暂无整改任务。")
 
-    _heading(doc, "七、公告核验")
+    _heading(doc, "八、公告核验")
     _para(doc, f"逐份评议公告可从 /bulletin/{data['year']} 下载（JSON 与 CSV，附本单位的 Ed25519 签名），"
                "用本单位公钥和仓库中的 verify_bulletin.py 即可独立核验每个得分、等次和名次。本单位公钥：")
     doc.set_font(render.MONO, "", 8)

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from pingyi import clock
+from pingyi.core.trends import BUCKET_SECONDS
 from pingyi_terminal import protocol
 
+from .channels import TERMINAL
 from .schemas import ChannelCount, DepartmentRatingMonth, QuarantineOverflowCount
 from .tables import Quarantine, QuarantineOverflow, Rating, ServedCount, Terminal
 
@@ -136,6 +138,22 @@ async def upsert_served(window_id: int, month: str, count: int) -> None:
     else:
         await ServedCount.insert(ServedCount(served_key=key, window=window_id, month=month, count=count,
                                              imported_at=now))
+
+
+async def terminal_quarter_hours(start: datetime, end: datetime) -> list[tuple[int | None, int, int]]:
+    """Counted terminal ratings with `occurred_at` (the corrected event time) in [start, end), per hall of their
+    window (None: a window in no hall) and quarter-hour bucket since the epoch (UTC, core.trends.BUCKET_SECONDS):
+    (hall id, bucket, count). One GROUP BY; the caller places the buckets in the office's time zone."""
+    if Rating._meta.db.engine_type == "sqlite":
+        bucket = f"CAST(strftime('%s', r.occurred_at) AS INTEGER) / {BUCKET_SECONDS}"
+    else:
+        bucket = f"FLOOR(EXTRACT(EPOCH FROM r.occurred_at) / {BUCKET_SECONDS})::bigint"
+    rows = await Rating.raw(
+        f'SELECT w.hall AS hall, {bucket} AS bucket, COUNT(*) AS n FROM rating r '
+        'JOIN service_window w ON w.id = r."window" '
+        "WHERE r.occurred_at >= {} AND r.occurred_at < {} AND r.channel = {} AND " + counted_sql("r") + " "
+        f"GROUP BY w.hall, {bucket}", start, end, TERMINAL)
+    return [(r["hall"], int(r["bucket"]), int(r["n"])) for r in rows]
 
 
 async def month_rating_facts(start: datetime, end: datetime, month: str) -> list[DepartmentRatingMonth]:
