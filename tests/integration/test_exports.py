@@ -113,6 +113,8 @@ def test_annual_and_monthly_exports_match_the_json_apis(any_settings):
             got = rows[r["code"]]
             assert got["部门"] == r["name"] and got["名次"] == r["rank"] and got["等次"] == r["status_label"]
             assert got["有效评议表数"] == r["section_count"]
+            assert got["计分说明"] == "；".join(r["explanation"])
+            assert ("公布分" in got["计分说明"]) == (r["published"] is not None)
             if r["published"] is None:
                 assert got["公布得分"] is None
             else:

@@ -55,7 +55,8 @@ def _pct(part: int, whole: int) -> Decimal | None:
 ANNUAL_COLUMNS = (Column("名次", "int"), Column("部门代码"), Column("部门"), Column("有效评议表数", "int"),
                   Column("平均得分", "dec2"), Column("属实投诉（件）", "int"), Column("投诉扣分", "int"),
                   Column("扣分后得分（未保底）", "dec2"), Column("最终得分", "dec2"), Column("公布得分", "dec2"),
-                  Column("等次"), Column("样本不足 k（不公开分项）", "bool"), Column("处理结果"))
+                  Column("等次"), Column("样本不足 k（不公开分项）", "bool"), Column("处理结果"),
+                  Column("计分说明", width=60))
 
 
 async def annual(year: int) -> list[Sheet]:
@@ -63,7 +64,8 @@ async def annual(year: int) -> list[Sheet]:
     doc = await service.published_results(year)
     rows = [[r["rank"], r["code"], r["name"], r["section_count"], _exact(r["raw_exact"]), r["substantiated"],
              r["penalty"], _exact(r["unfloored_exact"]), _exact(r["final_exact"]), _dec(r["published"]),
-             r["status_label"], r["small_cell"], "；".join(r["consequence_labels"])] for r in doc["results"]]
+             r["status_label"], r["small_cell"], "；".join(r["consequence_labels"]), "；".join(r["explanation"])]
+            for r in doc["results"]]
     aspect_names: list[str] = []
     for r in doc["results"]:
         for a in r.get("aspects") or []:
